@@ -1,0 +1,185 @@
+"""Colour and intensity kernels on (N, C, H, W) batches with one parameter per sample.
+
+Each kernel computes what torchvision's `transforms.v2.functional` computes for one image, with the
+same arithmetic: the same float dtype, the same fused multiply-add in blends (`torch.addcmul` fuses as
+torchvision's `add_(..., alpha=...)` does), truncation toward zero where torchvision casts to uint8.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.nn.functional import conv2d
+
+from ._common import Magnitude, as_4d, check_images, compute_dtype, max_value, per_sample
+
+__all__ = [
+    "adjust_brightness",
+    "adjust_contrast",
+    "adjust_saturation",
+    "adjust_sharpness",
+    "autocontrast",
+    "blend",
+    "equalize",
+    "grayscale",
+    "invert",
+    "posterize",
+    "solarize",
+]
+
+
+def _factors(images: torch.Tensor, factor: Magnitude, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The blend ratio and 1 - ratio, computed in float64 as torchvision does with Python floats."""
+    ratio = per_sample(factor, images.shape[0], images.device)
+    if images.shape[0] and bool((ratio < 0).any()):
+        raise ValueError(f"{name}: expected non-negative factors, got {ratio.min().item()}")
+    dtype = compute_dtype(images)
+    return as_4d(ratio.to(dtype)), as_4d((1.0 - ratio).to(dtype))
+
+
+def _blend_with(images: torch.Tensor, other: torch.Tensor, ratio: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """images * ratio + other * (1 - ratio), clamped, with torchvision's rounding (fused second term)."""
+    out = torch.addcmul(images.mul(ratio), other, alpha).clamp_(0, max_value(images.dtype))
+    return out if images.is_floating_point() else out.to(images.dtype)
+
+
+def grayscale(images: torch.Tensor) -> torch.Tensor:
+    """ITU-R 601-2 luma of RGB images as a floating (N, 1, H, W) tensor, floored for uint8 input."""
+    r, g, b = images.unbind(dim=-3)
+    gray = r.mul(0.2989).add_(g, alpha=0.587).add_(b, alpha=0.114).unsqueeze(-3)
+    return gray if images.is_floating_point() else gray.floor_()
+
+
+def adjust_brightness(images: torch.Tensor, factor: Magnitude) -> torch.Tensor:
+    """Multiply intensities by a per-sample factor >= 0 (1 keeps the image)."""
+    check_images(images)
+    ratio, _ = _factors(images, factor, "brightness factor")
+    out = images.mul(ratio).clamp_(0, max_value(images.dtype))
+    return out if images.is_floating_point() else out.to(images.dtype)
+
+
+def adjust_saturation(images: torch.Tensor, factor: Magnitude) -> torch.Tensor:
+    """Blend each RGB image with its grayscale version (0 = gray, 1 = unchanged); 1-channel images pass."""
+    check_images(images)
+    ratio, alpha = _factors(images, factor, "saturation factor")
+    if images.shape[1] == 1:
+        return images.clone()
+    return _blend_with(images, grayscale(images), ratio, alpha)
+
+
+def adjust_contrast(images: torch.Tensor, factor: Magnitude) -> torch.Tensor:
+    """Blend each image with the mean of its grayscale version (0 = flat gray, 1 = unchanged)."""
+    check_images(images)
+    ratio, alpha = _factors(images, factor, "contrast factor")
+    if images.shape[1] == 3:
+        gray = grayscale(images)
+    else:
+        gray = images if images.is_floating_point() else images.to(torch.float32)
+    mean = torch.mean(gray, dim=(-3, -2, -1), keepdim=True)
+    return _blend_with(images, mean, ratio, alpha)
+
+
+_EDGE, _CENTRE = 1.0 / 13.0, 5.0 / 13.0
+
+
+def adjust_sharpness(images: torch.Tensor, factor: Magnitude) -> torch.Tensor:
+    """Blend with a 3x3 smoothed copy (0 = smooth, 1 = unchanged, 2 = sharper); the 1-pixel border is kept."""
+    check_images(images)
+    ratio, alpha = _factors(images, factor, "sharpness factor")
+    n, c, h, w = images.shape
+    if images.numel() == 0 or h <= 2 or w <= 2:
+        return images.clone()
+    dtype = compute_dtype(images)
+    weights = [[_EDGE, _EDGE, _EDGE], [_EDGE, _CENTRE, _EDGE], [_EDGE, _EDGE, _EDGE]]
+    kernel = torch.tensor(weights, dtype=dtype, device=images.device).expand(c, 1, 3, 3)
+    out = images.to(dtype=dtype, copy=True)
+    blurred = conv2d(out, kernel, groups=c)
+    if not images.is_floating_point():
+        blurred = blurred.round_()
+    inner = out[..., 1:-1, 1:-1]
+    inner.addcmul_(blurred.sub_(inner), alpha)
+    out = out.clamp_(0, max_value(images.dtype))
+    return out if images.is_floating_point() else out.to(images.dtype)
+
+
+def posterize(images: torch.Tensor, bits: Magnitude) -> torch.Tensor:
+    """Keep the `bits` most significant bits of each intensity (integers in [0, 8]; 8 keeps the image)."""
+    check_images(images)
+    bits = per_sample(bits, images.shape[0], images.device, torch.int64)
+    if images.shape[0] and bool(((bits < 0) | (bits > 8)).any()):
+        raise ValueError(f"posterize bits: expected integers in [0, 8], got {bits.tolist()}")
+    if images.is_floating_point():
+        levels = as_4d((1 << bits).to(images.dtype))
+        return images.mul(levels).floor_().clamp_(min=torch.zeros_like(levels), max=levels - 1).mul_(1.0 / levels)
+    mask = (((1 << bits) - 1) << (8 - bits)).to(torch.uint8)
+    return images & as_4d(mask)
+
+
+def solarize(images: torch.Tensor, threshold: Magnitude) -> torch.Tensor:
+    """Invert the intensities at or above a per-sample threshold, in the image's value units."""
+    check_images(images)
+    threshold = per_sample(threshold, images.shape[0], images.device)
+    bound = max_value(images.dtype)
+    if images.shape[0] and bool((threshold > bound).any()):
+        raise ValueError(f"solarize threshold: expected values <= {bound:g}, got {threshold.max().item()}")
+    threshold = as_4d(threshold.to(compute_dtype(images)))
+    return torch.where(images >= threshold, invert(images), images)
+
+
+def autocontrast(images: torch.Tensor) -> torch.Tensor:
+    """Stretch each channel of each image so that its darkest value becomes 0 and its lightest full."""
+    check_images(images)
+    if images.numel() == 0:
+        return images.clone()
+    bound = max_value(images.dtype)
+    floating = images if images.is_floating_point() else images.to(torch.float32)
+    minimum = floating.amin(dim=(-2, -1), keepdim=True)
+    maximum = floating.amax(dim=(-2, -1), keepdim=True)
+    flat = maximum == minimum
+    inv_scale = maximum.sub_(minimum).mul_(1.0 / bound)
+    minimum[flat] = 0.0
+    inv_scale[flat] = 1.0
+    return floating.sub(minimum).div_(inv_scale).clamp_(0, bound).to(images.dtype)
+
+
+def equalize(images: torch.Tensor) -> torch.Tensor:
+    """Histogram-equalise each channel of each image, with PIL's lookup-table rule; all in one pass.
+
+    Floating images are binned to 256 levels as torchvision does (x * 255.999, truncated).
+    """
+    check_images(images)
+    if images.numel() == 0:
+        return images.clone()
+    levels = images if images.dtype == torch.uint8 else images.mul(255.0 + 1.0 - 1e-3).to(torch.uint8)
+    n, c = levels.shape[:2]
+    flat = levels.reshape(n, c, -1).to(torch.int64)
+    hist = torch.zeros((n, c, 256), dtype=torch.int32, device=images.device)
+    hist.scatter_add_(-1, flat, torch.ones(1, dtype=torch.int32, device=images.device).expand_as(flat))
+    cum = hist.cumsum(dim=-1)
+    last = cum.argmax(dim=-1, keepdim=True)
+    non_max = flat.shape[-1] - hist.gather(-1, last)
+    step = non_max.div(255, rounding_mode="floor")
+    lut = (cum[..., :-1] + step // 2).div_(step.clamp(min=1), rounding_mode="floor").clamp_(0, 255).to(torch.uint8)
+    lut = torch.cat([lut.new_zeros((n, c, 1)), lut], dim=-1)
+    equalized = lut.gather(-1, flat).view_as(levels)
+    out = torch.where((step != 0).unsqueeze(-1), equalized, levels)
+    if images.dtype == torch.uint8:
+        return out
+    return out.to(images.dtype).mul_(1.0 / 255.0)
+
+
+def invert(images: torch.Tensor) -> torch.Tensor:
+    """Negative image: full intensity minus each value."""
+    check_images(images)
+    return 1.0 - images if images.is_floating_point() else images.bitwise_not()
+
+
+def blend(images: torch.Tensor, transformed: torch.Tensor, amount: Magnitude) -> torch.Tensor:
+    """Move each image a per-sample fraction `amount` of the way to `transformed` (rounded for uint8).
+
+    Ops without a magnitude use it to follow a strength below 1: amount 0 keeps the image, 1 applies
+    the op in full.
+    """
+    weight = as_4d(per_sample(amount, images.shape[0], images.device, compute_dtype(images)))
+    dtype = compute_dtype(images)
+    out = torch.lerp(images.to(dtype), transformed.to(dtype), weight)
+    return out if images.is_floating_point() else out.round_().clamp_(0, 255).to(images.dtype)

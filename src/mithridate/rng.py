@@ -1,0 +1,161 @@
+"""Counter-based randomness: every draw is a pure function of (seed, epoch, call, sample index, stream).
+
+Nothing here keeps state. A draw is a stateless integer hash of its coordinates, computed on int64
+tensors with 32-bit words so that no product overflows: the same bits come out on every device, for
+every batch split and every number of DataLoader workers. Uniform floats are built from 24 hash bits,
+so they are exact on CPU and CUDA alike; draws built with transcendental functions (normal, gamma,
+Dirichlet) agree across devices up to the last bits of float rounding.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+__all__ = ["Key", "as_index", "hash32", "new_seed"]
+
+_MASK32 = 0xFFFFFFFF
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+_GOLDEN32 = 0x9E3779B9
+_TWO_POW_MINUS_24 = 1.0 / (1 << 24)
+
+
+def _mul32(x: torch.Tensor, constant: int) -> torch.Tensor:
+    """Multiply 32-bit words by a 32-bit constant modulo 2**32 without overflowing int64."""
+    low, high = constant & 0xFFFF, constant >> 16
+    return (x * low + (((x * high) & 0xFFFF) << 16)) & _MASK32
+
+
+def hash32(x: torch.Tensor) -> torch.Tensor:
+    """Chris Wellons' `lowbias32` integer hash on int64 tensors holding 32-bit words."""
+    x = x ^ (x >> 16)
+    x = _mul32(x, 0x7FEB352D)
+    x = x ^ (x >> 15)
+    x = _mul32(x, 0x846CA68B)
+    return x ^ (x >> 16)
+
+
+def _splitmix64(value: int) -> int:
+    """One step of splitmix64 on Python integers: turns small structured keys into well-mixed words."""
+    value = (value + 0x9E3779B97F4A7C15) & _MASK64
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return value ^ (value >> 31)
+
+
+def _mix_words(*words: int) -> int:
+    state = 0
+    for word in words:
+        state = _splitmix64(state ^ (word & _MASK64))
+    return state
+
+
+def new_seed() -> int:
+    """A fresh 63-bit seed from the operating system, for `seed=None`."""
+    return secrets.randbits(63)
+
+
+def as_index(index: object, n: int, device: torch.device | str | None = None) -> torch.Tensor:
+    """Validate sample indices (a sequence, array or tensor of n non-negative integers) as int64."""
+    if isinstance(index, torch.Tensor):
+        tensor = index
+    elif isinstance(index, (range, Sequence, np.ndarray)):
+        tensor = torch.as_tensor(np.asarray(index))
+    elif isinstance(index, int):
+        tensor = torch.tensor([index])
+    else:
+        raise TypeError(f"index: expected a sequence or tensor of {n} non-negative integers, got {type(index).__name__}")
+    if tensor.dtype.is_floating_point or tensor.dtype == torch.bool or tensor.is_complex():
+        raise TypeError(f"index: expected integers, got dtype {tensor.dtype}")
+    tensor = tensor.reshape(-1).to(device=device, dtype=torch.int64)
+    if tensor.numel() != n:
+        raise ValueError(f"index: expected {n} sample indices (one per image), got {tensor.numel()}")
+    if n and bool((tensor < 0).any()):
+        raise ValueError("index: expected non-negative sample indices, got a negative one")
+    return tensor
+
+
+@dataclass(frozen=True)
+class Key:
+    """The coordinates of a batch's randomness apart from the sample index.
+
+    `call` is None when the caller passes sample indices; otherwise it numbers the policy's calls so
+    that repeated calls without indices draw differently.
+    """
+
+    seed: int
+    epoch: int = 0
+    call: int | None = None
+
+    def _stream_words(self, stream: int, sub: int) -> tuple[int, int]:
+        call = -1 if self.call is None else self.call
+        mixed = _mix_words(self.seed, self.epoch, call, stream, sub)
+        return mixed & _MASK32, mixed >> 32
+
+    def bits(self, index: torch.Tensor, stream: int, count: int = 1, *, sub: int = 0) -> torch.Tensor:
+        """Random 32-bit words, int64 tensor shaped (len(index), count).
+
+        `stream` names what the draw is for (op choice, magnitude, sign...); `sub` splits a stream
+        further for helpers that need several independent draws of their own.
+        """
+        k0, k1 = self._stream_words(stream, sub)
+        low = index & _MASK32
+        high = (index >> 32) & _MASK32
+        base = hash32(hash32(low ^ k0) ^ high)
+        draw = torch.arange(count, device=index.device, dtype=torch.int64)
+        salt = hash32((draw * _GOLDEN32 + k1) & _MASK32)
+        return hash32(base[:, None] ^ salt[None, :])
+
+    def uniform(self, index: torch.Tensor, stream: int, count: int = 1, *, sub: int = 0) -> torch.Tensor:
+        """Uniform float32 draws in [0, 1) with 24 random bits, exact on every device."""
+        return (self.bits(index, stream, count, sub=sub) >> 8).to(torch.float32) * _TWO_POW_MINUS_24
+
+    def integers(self, index: torch.Tensor, stream: int, high: int, count: int = 1) -> torch.Tensor:
+        """Integers in [0, high), int64, by multiply-shift (bias below high / 2**32)."""
+        if not 0 < high < 2**31:
+            raise ValueError(f"high: expected an integer in [1, 2**31), got {high}")
+        return (self.bits(index, stream, count) * high) >> 32
+
+    def normal(self, index: torch.Tensor, stream: int, count: int = 1, *, sub: int = 0) -> torch.Tensor:
+        """Standard normal float32 draws by the Box-Muller transform."""
+        u = self.uniform(index, stream, 2 * count, sub=sub).to(torch.float64)
+        radius = torch.sqrt(-2.0 * torch.log1p(-u[:, :count]))
+        return (radius * torch.cos(2.0 * math.pi * u[:, count:])).to(torch.float32)
+
+    def gamma(self, index: torch.Tensor, stream: int, alpha: float, count: int = 1) -> torch.Tensor:
+        """Gamma(alpha, 1) float32 draws by Marsaglia and Tsang's method, vectorised.
+
+        Each draw gets 16 proposals and keeps the first accepted one (the chance that none is
+        accepted is below 1e-20 for every alpha); alpha < 1 uses the boost Gamma(a+1) * U**(1/a).
+        """
+        if not alpha > 0:
+            raise ValueError(f"alpha: expected a positive concentration, got {alpha}")
+        tries = 16
+        boosted = alpha < 1
+        a = alpha + 1.0 if boosted else alpha
+        d = a - 1.0 / 3.0
+        c = 1.0 / math.sqrt(9.0 * d)
+        n = index.numel()
+        z = self.normal(index, stream, count * tries, sub=1).to(torch.float64).view(n, count, tries)
+        u = self.uniform(index, stream, count * tries, sub=2).to(torch.float64).view(n, count, tries)
+        v = (1.0 + c * z) ** 3
+        accept = (v > 0) & (torch.log1p(-u) < 0.5 * z**2 + d - d * v + d * torch.log(v.clamp(min=1e-300)))
+        first = torch.argmax(accept.to(torch.int8), dim=-1, keepdim=True)
+        value = torch.gather(d * v, -1, first).squeeze(-1)
+        value = torch.where(accept.any(dim=-1), value, torch.full_like(value, d))
+        if boosted:
+            boost = self.uniform(index, stream, count, sub=3).to(torch.float64)
+            value = value * (1.0 - boost) ** (1.0 / alpha)
+        return value.to(torch.float32)
+
+    def dirichlet(self, index: torch.Tensor, stream: int, alpha: float, count: int) -> torch.Tensor:
+        """Dirichlet(alpha, ..., alpha) float32 draws shaped (n, count), rows summing to 1."""
+        g = self.gamma(index, stream, alpha, count).to(torch.float64)
+        total = g.sum(dim=-1, keepdim=True)
+        uniform = torch.full_like(g, 1.0 / count)
+        return torch.where(total > 0, g / total.clamp(min=1e-300), uniform).to(torch.float32)
