@@ -64,14 +64,17 @@ def as_index(index: object, n: int, device: torch.device | str | None = None) ->
     """Validate sample indices (a sequence, array or tensor of n non-negative integers) as int64."""
     if isinstance(index, torch.Tensor):
         tensor = index
-    elif isinstance(index, (range, Sequence, np.ndarray)):
-        tensor = torch.as_tensor(np.asarray(index))
-    elif isinstance(index, int):
-        tensor = torch.tensor([index])
+        integral = not (tensor.dtype.is_floating_point or tensor.dtype == torch.bool or tensor.is_complex())
+        kind = str(tensor.dtype)
+    elif isinstance(index, (range, Sequence, np.ndarray, int)) and not isinstance(index, (str, bytes)):
+        array = np.asarray(index)
+        integral, kind = array.dtype.kind in "iu", str(array.dtype)
+        tensor = torch.as_tensor(array.astype(np.int64)) if integral else None
     else:
-        raise TypeError(f"index: expected a sequence or tensor of {n} non-negative integers, got {type(index).__name__}")
-    if tensor.dtype.is_floating_point or tensor.dtype == torch.bool or tensor.is_complex():
-        raise TypeError(f"index: expected integers, got dtype {tensor.dtype}")
+        got = type(index).__name__
+        raise TypeError(f"index: expected a sequence or tensor of {n} non-negative integers, got {got}")
+    if not integral or tensor is None:
+        raise TypeError(f"index: expected integers, got dtype {kind}")
     tensor = tensor.reshape(-1).to(device=device, dtype=torch.int64)
     if tensor.numel() != n:
         raise ValueError(f"index: expected {n} sample indices (one per image), got {tensor.numel()}")

@@ -1,0 +1,30 @@
+"""Image augmentation: per-sample auto-augment policies on batches, their kernels, plans and adapters."""
+
+from . import functional
+from .adapters import Batch, to_batch
+from .executor import apply_plan
+from .ops import OP_IDS, OPS
+from .plan import Plan
+from .policies import AugMix, AutoAugment, Policy, RandAugment, TrivialAugmentWide
+from .policy_string import POLICY_CLASSES, format_policy, parse_policy
+
+policy = parse_policy
+
+__all__ = [
+    "OPS",
+    "OP_IDS",
+    "POLICY_CLASSES",
+    "AugMix",
+    "AutoAugment",
+    "Batch",
+    "Plan",
+    "Policy",
+    "RandAugment",
+    "TrivialAugmentWide",
+    "apply_plan",
+    "format_policy",
+    "functional",
+    "parse_policy",
+    "policy",
+    "to_batch",
+]

@@ -8,7 +8,6 @@ torchvision's `add_(..., alpha=...)` does), truncation toward zero where torchvi
 from __future__ import annotations
 
 import torch
-from torch.nn.functional import conv2d
 
 from ._common import Magnitude, as_4d, check_images, compute_dtype, max_value, per_sample
 
@@ -78,27 +77,37 @@ def adjust_contrast(images: torch.Tensor, factor: Magnitude) -> torch.Tensor:
     return _blend_with(images, mean, ratio, alpha)
 
 
-_EDGE, _CENTRE = 1.0 / 13.0, 5.0 / 13.0
+def _box3(images: torch.Tensor) -> torch.Tensor:
+    """Sum of each interior pixel's 3x3 neighbourhood, by separable shifted adds (exact on integers)."""
+    rows = images[..., :, :-2] + images[..., :, 1:-1] + images[..., :, 2:]
+    return rows[..., :-2, :] + rows[..., 1:-1, :] + rows[..., 2:, :]
 
 
 def adjust_sharpness(images: torch.Tensor, factor: Magnitude) -> torch.Tensor:
-    """Blend with a 3x3 smoothed copy (0 = smooth, 1 = unchanged, 2 = sharper); the 1-pixel border is kept."""
+    """Blend with a 3x3 smoothed copy (0 = smooth, 1 = unchanged, 2 = sharper); the 1-pixel border is kept.
+
+    The smoothing kernel is PIL's (1 around a centre of 5, over 13). For uint8 it is computed exactly in
+    integers: (sum + 4 centre) / 13 is never halfway between two integers, so rounding it is exact.
+    Floating images sum neighbours in another order than a convolution: within 1e-6 of torchvision.
+    """
     check_images(images)
-    ratio, alpha = _factors(images, factor, "sharpness factor")
-    n, c, h, w = images.shape
+    _, alpha = _factors(images, factor, "sharpness factor")
+    h, w = images.shape[-2:]
     if images.numel() == 0 or h <= 2 or w <= 2:
         return images.clone()
     dtype = compute_dtype(images)
-    weights = [[_EDGE, _EDGE, _EDGE], [_EDGE, _CENTRE, _EDGE], [_EDGE, _EDGE, _EDGE]]
-    kernel = torch.tensor(weights, dtype=dtype, device=images.device).expand(c, 1, 3, 3)
-    out = images.to(dtype=dtype, copy=True)
-    blurred = conv2d(out, kernel, groups=c)
-    if not images.is_floating_point():
-        blurred = blurred.round_()
-    inner = out[..., 1:-1, 1:-1]
-    inner.addcmul_(blurred.sub_(inner), alpha)
-    out = out.clamp_(0, max_value(images.dtype))
-    return out if images.is_floating_point() else out.to(images.dtype)
+    centre = images[..., 1:-1, 1:-1]
+    if images.is_floating_point():
+        blurred = (_box3(images) + 4.0 * centre) * (1.0 / 13.0)
+        inner = torch.addcmul(centre, blurred - centre, alpha)
+    else:
+        wide = images.to(torch.int16)
+        total = _box3(wide).add_(wide[..., 1:-1, 1:-1], alpha=4)
+        blurred = total.mul_(2).add_(13).div_(26, rounding_mode="floor")
+        inner = torch.addcmul(centre.to(dtype), blurred.sub_(wide[..., 1:-1, 1:-1]).to(dtype), alpha)
+    out = images.clone()
+    out[..., 1:-1, 1:-1] = inner.clamp_(0, max_value(images.dtype))
+    return out
 
 
 def posterize(images: torch.Tensor, bits: Magnitude) -> torch.Tensor:
@@ -121,8 +130,12 @@ def solarize(images: torch.Tensor, threshold: Magnitude) -> torch.Tensor:
     bound = max_value(images.dtype)
     if images.shape[0] and bool((threshold > bound).any()):
         raise ValueError(f"solarize threshold: expected values <= {bound:g}, got {threshold.max().item()}")
-    threshold = as_4d(threshold.to(compute_dtype(images)))
-    return torch.where(images >= threshold, invert(images), images)
+    threshold = threshold.to(compute_dtype(images))
+    if images.dtype == torch.uint8:
+        # For whole-number intensities, x >= t exactly when x >= ceil(t): compare in uint8.
+        threshold = threshold.ceil().clamp_(0, 256).to(torch.int16)
+        return torch.where(images >= as_4d(threshold), images.bitwise_not(), images)
+    return torch.where(images >= as_4d(threshold), invert(images), images)
 
 
 def autocontrast(images: torch.Tensor) -> torch.Tensor:

@@ -148,14 +148,18 @@ def shear_x_matrices(coefficient: torch.Tensor, height: int, width: int) -> torc
     """Matrices of a horizontal shear x' = x + m y about the top-left corner."""
     n, zero = coefficient.shape[0], torch.zeros_like(coefficient)
     centre = _origin_centre(n, height, width, coefficient.device)
-    return inverse_affine_matrices(n=n, device=coefficient.device, centre=centre, shear=(shear_degrees(coefficient), zero))
+    return inverse_affine_matrices(
+        n=n, device=coefficient.device, centre=centre, shear=(shear_degrees(coefficient), zero)
+    )
 
 
 def shear_y_matrices(coefficient: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """Matrices of a vertical shear y' = y + m x about the top-left corner."""
     n, zero = coefficient.shape[0], torch.zeros_like(coefficient)
     centre = _origin_centre(n, height, width, coefficient.device)
-    return inverse_affine_matrices(n=n, device=coefficient.device, centre=centre, shear=(zero, shear_degrees(coefficient)))
+    return inverse_affine_matrices(
+        n=n, device=coefficient.device, centre=centre, shear=(zero, shear_degrees(coefficient))
+    )
 
 
 def translate_matrices(dx: torch.Tensor, dy: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,95 @@
+"""Apply a plan to a batch: group the samples by the op they drew and run each op once on its group.
+
+All geometric samples of a step share one resampling call (each with its own matrix); every other op
+runs once, vectorised over the samples that drew it, and the results are scattered back. There is no
+loop over images: the loops are over steps, chains and the op table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from . import functional as F
+from .ops import GEOMETRIC_IDS, OPS, apply_op, geometric_matrices
+from .plan import Plan
+
+__all__ = ["apply_plan"]
+
+_FIRST_GEOMETRIC, _LAST_GEOMETRIC = min(GEOMETRIC_IDS), max(GEOMETRIC_IDS)
+assert list(GEOMETRIC_IDS) == list(range(_FIRST_GEOMETRIC, _LAST_GEOMETRIC + 1)), "geometric ids must be contiguous"
+
+
+def _apply_step(
+    images: torch.Tensor,
+    ops: torch.Tensor,
+    magnitudes: torch.Tensor,
+    interpolation: str,
+    fill: float | Sequence[float] | None,
+) -> torch.Tensor:
+    """One step of every chain: sort the batch by op, run each op once on its slice, unsort.
+
+    Sorting makes every group a contiguous slice, so the batch is gathered and scattered once per
+    step instead of once per op.
+    """
+    counts = torch.bincount(ops, minlength=len(OPS)).tolist()
+    if counts[0] == ops.shape[0]:
+        return images
+    order = torch.argsort(ops, stable=True)
+    work = images.index_select(0, order)
+    magnitudes = magnitudes.index_select(0, order)
+    starts = [0]
+    for count in counts:
+        starts.append(starts[-1] + count)
+    height, width = images.shape[-2:]
+
+    first, last = starts[_FIRST_GEOMETRIC], starts[_LAST_GEOMETRIC + 1]
+    if last > first:
+        matrices = geometric_matrices(ops.index_select(0, order[first:last]), magnitudes[first:last], height, width)
+        work[first:last] = F.affine(work[first:last], matrices, interpolation=interpolation, fill=fill)
+    for op, spec in enumerate(OPS):
+        if op == 0 or spec.geometric or counts[op] == 0:
+            continue
+        group = slice(starts[op], starts[op + 1])
+        work[group] = apply_op(spec.name, work[group], magnitudes[group])
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(order.shape[0], device=order.device)
+    return work.index_select(0, inverse)
+
+
+def _mix(images: torch.Tensor, chains: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Weighted sum of the original images and their chains, rounded back to uint8 where needed."""
+    dtype = images.dtype if images.is_floating_point() else torch.float32
+    w = weights.to(dtype)
+    mix = images.to(dtype) * w[:, 0].view(-1, 1, 1, 1)
+    for chain in range(chains.shape[1]):
+        mix.add_(chains[:, chain].to(dtype) * w[:, chain + 1].view(-1, 1, 1, 1))
+    if images.is_floating_point():
+        return mix.clamp_(0.0, 1.0)
+    return mix.round_().clamp_(0, 255).to(images.dtype)
+
+
+def apply_plan(
+    images: torch.Tensor,
+    plan: Plan,
+    *,
+    interpolation: str = "nearest",
+    fill: float | Sequence[float] | None = None,
+) -> torch.Tensor:
+    """Run a plan on (N, C, H, W) images; returns a new tensor, the input is never modified."""
+    if plan.num_samples != images.shape[0]:
+        raise ValueError(f"plan: made for {plan.num_samples} samples, but the batch has {images.shape[0]} images")
+    if plan.device != images.device:
+        plan = plan.to(images.device)
+    n, chains, depth = plan.ops.shape
+    if n == 0:
+        return images.clone()
+    work = images if chains == 1 else images.repeat_interleave(chains, dim=0)
+    ops = plan.ops.reshape(n * chains, depth)
+    magnitudes = plan.magnitudes.reshape(n * chains, depth)
+    for step in range(depth):
+        work = _apply_step(work, ops[:, step], magnitudes[:, step], interpolation, fill)
+    if plan.weights is None:
+        return work if work is not images else images.clone()
+    return _mix(images, work.view(n, chains, *images.shape[1:]), plan.weights)

@@ -1,0 +1,140 @@
+"""The op table of the auto-augment family: ids, how a strength scales each magnitude, and how a plan's
+magnitude becomes a kernel's argument.
+
+A plan stores, per sample and step, an op id and a magnitude in torchvision's auto-augment units:
+shear coefficient, pixels, degrees, `factor - 1` for the colour ops, bits for Posterize, a fraction of
+full intensity for Solarize's threshold, and for the ops without a magnitude (AutoContrast, Equalize,
+Invert) the amount in [0, 1] by which the result replaces the image (1 = the op in full).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from . import functional as F
+
+__all__ = [
+    "GEOMETRIC_IDS",
+    "OPS",
+    "OP_IDS",
+    "OpSpec",
+    "apply_op",
+    "geometric_matrices",
+    "is_amount_op",
+    "op_id",
+    "scale_magnitudes",
+]
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One op: its name, the magnitude that leaves an image unchanged, and the hard limits of its magnitude.
+
+    A strength s scales the distance from `neutral`: m(s) = neutral + s (m - neutral), clamped to
+    [lower, upper], rounded half up when `integer`. Limits are those of the op itself: a colour factor
+    cannot go below 0, bits lie in [0, 8], a threshold in [0, 1], an amount in [0, 1].
+    """
+
+    name: str
+    neutral: float = 0.0
+    lower: float = -math.inf
+    upper: float = math.inf
+    integer: bool = False
+    geometric: bool = False
+    unit: str = ""
+
+
+OPS: tuple[OpSpec, ...] = (
+    OpSpec("Identity"),
+    OpSpec("ShearX", geometric=True),
+    OpSpec("ShearY", geometric=True),
+    OpSpec("TranslateX", geometric=True, unit="px"),
+    OpSpec("TranslateY", geometric=True, unit="px"),
+    OpSpec("Rotate", geometric=True, unit="°"),
+    OpSpec("Brightness", lower=-1.0),
+    OpSpec("Color", lower=-1.0),
+    OpSpec("Contrast", lower=-1.0),
+    OpSpec("Sharpness", lower=-1.0),
+    OpSpec("Posterize", neutral=8.0, lower=0.0, upper=8.0, integer=True, unit=" bits"),
+    OpSpec("Solarize", neutral=1.0, lower=0.0, upper=1.0),
+    OpSpec("AutoContrast", lower=0.0, upper=1.0),
+    OpSpec("Equalize", lower=0.0, upper=1.0),
+    OpSpec("Invert", lower=0.0, upper=1.0),
+)
+OP_IDS: dict[str, int] = {spec.name: i for i, spec in enumerate(OPS)}
+GEOMETRIC_IDS: tuple[int, ...] = tuple(i for i, spec in enumerate(OPS) if spec.geometric)
+_AMOUNT_OPS = ("AutoContrast", "Equalize", "Invert")
+
+
+def op_id(name: str) -> int:
+    """The id of an op by name, with a clear error listing the valid names."""
+    try:
+        return OP_IDS[name]
+    except KeyError:
+        raise ValueError(f"op: unknown op {name!r}; expected one of {', '.join(OP_IDS)}") from None
+
+
+def _column(values: Sequence[float], device: torch.device | None = None) -> torch.Tensor:
+    return torch.tensor(values, dtype=torch.float32, device=device)
+
+
+def scale_magnitudes(ops: torch.Tensor, magnitudes: torch.Tensor, strength: float) -> torch.Tensor:
+    """Apply a strength to published magnitudes of the given op ids (see OpSpec), as float32."""
+    device = ops.device
+    neutral = _column([spec.neutral for spec in OPS], device)[ops]
+    lower = _column([spec.lower for spec in OPS], device)[ops]
+    upper = _column([spec.upper for spec in OPS], device)[ops]
+    integer = torch.tensor([spec.integer for spec in OPS], device=device)[ops]
+    scaled = neutral + (magnitudes.to(torch.float32) - neutral) * strength
+    scaled = torch.maximum(torch.minimum(scaled, upper), lower)
+    return torch.where(integer, torch.floor(scaled + 0.5), scaled)
+
+
+def geometric_matrices(ops: torch.Tensor, magnitudes: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Inverse affine matrices (n, 2, 3) for samples whose ops are all geometric, one batched computation."""
+    m = magnitudes.to(torch.float64)
+    zero = torch.zeros_like(m)
+    shear_x = F.shear_x_matrices(torch.where(ops == OP_IDS["ShearX"], m, zero), height, width)
+    shear_y = F.shear_y_matrices(torch.where(ops == OP_IDS["ShearY"], m, zero), height, width)
+    dx = torch.where(ops == OP_IDS["TranslateX"], m, zero)
+    dy = torch.where(ops == OP_IDS["TranslateY"], m, zero)
+    translate = F.translate_matrices(dx, dy)
+    rotate = F.rotate_matrices(torch.where(ops == OP_IDS["Rotate"], m, zero))
+    choose = ops.view(-1, 1, 1)
+    out = torch.where(choose == OP_IDS["ShearX"], shear_x, shear_y)
+    out = torch.where((choose == OP_IDS["TranslateX"]) | (choose == OP_IDS["TranslateY"]), translate, out)
+    return torch.where(choose == OP_IDS["Rotate"], rotate, out)
+
+
+def apply_op(name: str, images: torch.Tensor, magnitudes: torch.Tensor) -> torch.Tensor:
+    """Apply one non-geometric op to a group of images, each with its plan magnitude."""
+    m = magnitudes.to(torch.float64)
+    if name == "Identity":
+        return images
+    if name == "Brightness":
+        return F.adjust_brightness(images, 1.0 + m)
+    if name == "Color":
+        return F.adjust_saturation(images, 1.0 + m)
+    if name == "Contrast":
+        return F.adjust_contrast(images, 1.0 + m)
+    if name == "Sharpness":
+        return F.adjust_sharpness(images, 1.0 + m)
+    if name == "Posterize":
+        return F.posterize(images, m.to(torch.int64))
+    if name == "Solarize":
+        bound = 255.0 if images.dtype == torch.uint8 else 1.0
+        return F.solarize(images, bound * m)
+    if name in _AMOUNT_OPS:
+        kernel = {"AutoContrast": F.autocontrast, "Equalize": F.equalize, "Invert": F.invert}[name]
+        out = kernel(images)
+        return F.blend(images, out, m) if bool((m < 1.0).any()) else out
+    raise ValueError(f"op: {name!r} is geometric or unknown; geometric ops go through geometric_matrices")
+
+
+def is_amount_op(name: str) -> bool:
+    """Ops without a magnitude, whose plan magnitude is the amount of the result blended in."""
+    return name in _AMOUNT_OPS

@@ -1,0 +1,24 @@
+"""Shared fixtures: real photos from ../shared/data (CIFAR-10 subset) for tests that want real images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import PIL.Image
+import pytest
+import torch
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CIFAR_SMALL = SHARED_DATA / "cifar10-small"
+
+
+@pytest.fixture(scope="session")
+def cifar_images() -> torch.Tensor:
+    """16 real CIFAR-10 test images (two per class of the first eight), uint8 (16, 3, 32, 32)."""
+    root = CIFAR_SMALL / "test"
+    if not root.is_dir():
+        pytest.skip(f"real CIFAR-10 subset not found at {root}")
+    files = [path for folder in sorted(root.iterdir())[:8] for path in sorted(folder.glob("*.jpg"))[:2]]
+    arrays = [np.asarray(PIL.Image.open(path).convert("RGB")) for path in files]
+    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()

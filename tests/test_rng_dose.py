@@ -1,0 +1,152 @@
+"""Counter-based randomness and the Dose: purity, distributions, validation, schedules."""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mithridate as mt
+from mithridate.rng import Key, as_index, hash32
+
+
+def test_hash32_matches_reference_values():
+    # lowbias32 reference values computed with 32-bit unsigned C arithmetic.
+    def reference(x: int) -> int:
+        x ^= x >> 16
+        x = (x * 0x7FEB352D) & 0xFFFFFFFF
+        x ^= x >> 15
+        x = (x * 0x846CA68B) & 0xFFFFFFFF
+        return x ^ (x >> 16)
+
+    values = [0, 1, 2, 12345, 0xFFFFFFFF, 0x80000000, 0xDEADBEEF]
+    got = hash32(torch.tensor(values, dtype=torch.int64)).tolist()
+    assert got == [reference(v) for v in values]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 2**63 - 1),
+    epoch=st.integers(0, 1000),
+    indices=st.lists(st.integers(0, 2**62), min_size=1, max_size=20),
+)
+def test_draws_are_pure_functions_of_coordinates(seed, epoch, indices):
+    key = Key(seed, epoch)
+    index = torch.tensor(indices)
+    whole = key.bits(index, stream=3, count=4)
+    # Any split of the batch, in any order, gives the same per-sample draws.
+    reversed_draws = key.bits(index.flip(0), stream=3, count=4).flip(0)
+    singles = torch.cat([key.bits(index[i : i + 1], stream=3, count=4) for i in range(len(indices))])
+    assert torch.equal(whole, reversed_draws)
+    assert torch.equal(whole, singles)
+    assert ((whole >= 0) & (whole < 2**32)).all()
+
+
+def test_coordinates_change_draws():
+    index = torch.arange(1000)
+    base = Key(1, 0).bits(index, 1)
+    others = (Key(2, 0), Key(1, 1), Key(1, 0, 0))
+    for other in [key.bits(index, 1) for key in others] + [Key(1, 0).bits(index, 2)]:
+        assert (other != base).float().mean() > 0.99
+    assert Key(1, 0).bits(index, 1, sub=1).ne(base).float().mean() > 0.99
+    # Neighbouring indices are unrelated.
+    assert base[:, 0].unique().numel() == 1000
+
+
+def test_uniform_and_integers_are_uniform():
+    index = torch.arange(200_000)
+    u = Key(7).uniform(index, 1)[:, 0]
+    assert u.dtype == torch.float32 and u.min() >= 0.0 and u.max() < 1.0
+    counts = torch.histc(u, bins=20, min=0.0, max=1.0)
+    expected = len(index) / 20
+    chi2 = ((counts - expected) ** 2 / expected).sum().item()
+    assert chi2 < 43.8  # chi-square, 19 degrees of freedom, p = 0.001
+    k = Key(7).integers(index, 2, high=14)[:, 0]
+    counts = torch.bincount(k, minlength=14).float()
+    chi2 = ((counts - len(index) / 14) ** 2 / (len(index) / 14)).sum().item()
+    assert k.min() == 0 and k.max() == 13 and chi2 < 34.5  # 13 dof, p = 0.001
+
+
+@pytest.mark.parametrize("alpha", [0.3, 1.0, 4.0])
+def test_gamma_and_dirichlet_moments(alpha):
+    index = torch.arange(100_000)
+    g = Key(3).gamma(index, 5, alpha, 2).double()
+    assert g.min() >= 0
+    assert abs(g.mean().item() - alpha) < 0.03 * max(alpha, 1)
+    assert abs(g.var().item() - alpha) < 0.06 * max(alpha, 1)
+    d = Key(3).dirichlet(index, 6, alpha, 3).double()
+    assert torch.allclose(d.sum(1), torch.ones(len(index), dtype=torch.float64), atol=1e-5)
+    var = (alpha * 2 * alpha) / ((3 * alpha) ** 2 * (3 * alpha + 1))
+    assert abs(d[:, 0].mean().item() - 1 / 3) < 0.01
+    assert abs(d[:, 0].var().item() - var) < 0.1 * var
+
+
+def test_normal_moments():
+    z = Key(5).normal(torch.arange(100_000), 1)[:, 0].double()
+    assert abs(z.mean().item()) < 0.02 and abs(z.var().item() - 1) < 0.02
+
+
+@pytest.mark.parametrize(
+    ("index", "error", "message"),
+    [
+        ([0, 1], ValueError, "expected 3 sample indices"),
+        ([0, -1, 2], ValueError, "non-negative"),
+        ([0.5, 1.0, 2.0], TypeError, "expected integers"),
+        ("abc", TypeError, "sequence or tensor"),
+        (["a", "b", "c"], TypeError, "expected integers"),
+        (object(), TypeError, "sequence or tensor"),
+    ],
+)
+def test_bad_indices(index, error, message):
+    with pytest.raises(error, match=message):
+        as_index(index, 3)
+
+
+def test_dose_validation():
+    assert mt.Dose() == mt.Dose(1.0, 1.0)
+    assert mt.Dose(0.5, 3).strength == 3.0
+    with pytest.raises(ValueError, match=r"Dose.p: expected a probability in \[0, 1\], got 1.5"):
+        mt.Dose(p=1.5)
+    with pytest.raises(ValueError, match=r"Dose\.strength: expected a non-negative"):
+        mt.Dose(strength=-0.1)
+    with pytest.raises(TypeError, match=r"Dose\.p: expected a number, got str"):
+        mt.Dose(p="1")
+    with pytest.raises(ValueError, match="finite"):
+        mt.Dose(strength=math.nan)
+    assert mt.Dose(p=0).is_zero and mt.Dose(strength=0).is_zero and not mt.Dose().is_zero
+
+
+def test_schedules():
+    ramp = mt.LinearSchedule(mt.Dose(0.0, 0.0), mt.Dose(1.0, 2.0), begin=0.0, end=0.5)
+    assert ramp(0.0) == mt.Dose(0.0, 0.0)
+    assert ramp(0.25) == mt.Dose(0.5, 1.0)
+    assert ramp(0.9) == mt.Dose(1.0, 2.0)
+    cosine = mt.CosineSchedule(mt.Dose(1.0, 2.0), mt.Dose(1.0, 0.0))
+    assert cosine(0.0).strength == 2.0 and cosine(1.0).strength == 0.0
+    assert cosine(0.5).strength == pytest.approx(1.0)
+    assert cosine(0.25).strength > 1.0  # a half-cosine decays slowly at first
+    function = mt.as_schedule(lambda progress: 3 * progress)
+    assert function(0.5) == mt.Dose(strength=1.5)
+    assert mt.as_schedule(mt.Dose(0.3)).at(0.7) == mt.Dose(0.3)
+    assert mt.as_schedule(None)(0.2) == mt.Dose()
+    with pytest.raises(ValueError, match=r"progress: expected training progress in \[0, 1\], got 1.5"):
+        ramp(1.5)
+    with pytest.raises(ValueError, match="begin < end"):
+        mt.LinearSchedule(mt.Dose(), mt.Dose(), begin=0.6, end=0.4)
+    with pytest.raises(TypeError, match="expected a Dose, a Schedule or a callable"):
+        mt.as_schedule(3)
+    with pytest.raises(TypeError, match="return a Dose or a number"):
+        mt.as_schedule(lambda progress: "x")(0.5)
+
+
+def test_policy_follows_its_schedule():
+    policy = mt.image.TrivialAugmentWide(dose=mt.LinearSchedule(mt.Dose(0.0), mt.Dose(1.0)), seed=0)
+    plan_start = policy.sample(256, (32, 32), index=range(256))
+    assert not plan_start.touched().any()
+    policy.progress = 1.0
+    assert policy.dose == mt.Dose(1.0)
+    plan_end = policy.sample(256, (32, 32), index=range(256))
+    assert plan_end.touched().float().mean() > 0.85  # Identity and bin-0 draws leave ~10% unchanged
+    halfway = policy.sample(256, (32, 32), index=range(256), progress=0.5).touched().float().mean()
+    assert 0.3 < halfway < 0.6
