@@ -7,6 +7,7 @@ from .ops import OP_IDS, OPS
 from .plan import Plan
 from .policies import AugMix, AutoAugment, Policy, RandAugment, TrivialAugmentWide
 from .policy_string import POLICY_CLASSES, format_policy, parse_policy
+from .preview import preview_grid
 
 policy = parse_policy
 
@@ -26,5 +27,6 @@ __all__ = [
     "functional",
     "parse_policy",
     "policy",
+    "preview_grid",
     "to_batch",
 ]

@@ -9,8 +9,8 @@ Invert) the amount in [0, 1] by which the result replaces the image (1 = the op 
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -23,6 +23,7 @@ __all__ = [
     "OP_IDS",
     "OpSpec",
     "apply_op",
+    "check_magnitudes",
     "geometric_matrices",
     "is_amount_op",
     "op_id",
@@ -78,20 +79,38 @@ def op_id(name: str) -> int:
         raise ValueError(f"op: unknown op {name!r}; expected one of {', '.join(OP_IDS)}") from None
 
 
-def _column(values: Sequence[float], device: torch.device | None = None) -> torch.Tensor:
-    return torch.tensor(values, dtype=torch.float32, device=device)
+@functools.cache
+def _limits(device: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-op neutral values, lower and upper limits, and integer flags, as tensors on a device."""
+    neutral = torch.tensor([spec.neutral for spec in OPS], dtype=torch.float32)
+    lower = torch.tensor([spec.lower for spec in OPS], dtype=torch.float32)
+    upper = torch.tensor([spec.upper for spec in OPS], dtype=torch.float32)
+    integer = torch.tensor([spec.integer for spec in OPS])
+    return neutral.to(device), lower.to(device), upper.to(device), integer.to(device)
 
 
 def scale_magnitudes(ops: torch.Tensor, magnitudes: torch.Tensor, strength: float) -> torch.Tensor:
     """Apply a strength to published magnitudes of the given op ids (see OpSpec), as float32."""
-    device = ops.device
-    neutral = _column([spec.neutral for spec in OPS], device)[ops]
-    lower = _column([spec.lower for spec in OPS], device)[ops]
-    upper = _column([spec.upper for spec in OPS], device)[ops]
-    integer = torch.tensor([spec.integer for spec in OPS], device=device)[ops]
+    neutral, lower, upper, integer = (t[ops] for t in _limits(str(ops.device)))
     scaled = neutral + (magnitudes.to(torch.float32) - neutral) * strength
     scaled = torch.maximum(torch.minimum(scaled, upper), lower)
     return torch.where(integer, torch.floor(scaled + 0.5), scaled)
+
+
+def check_magnitudes(ops: torch.Tensor, magnitudes: torch.Tensor) -> None:
+    """Raise if a plan's magnitude lies outside its op's hard limits, or is not finite."""
+    if ops.numel() == 0:
+        return
+    _, lower, upper, integer = (t[ops] for t in _limits(str(ops.device)))
+    bad = ~torch.isfinite(magnitudes) | (magnitudes < lower) | (magnitudes > upper)
+    bad |= integer & (magnitudes != torch.floor(magnitudes))
+    if bool(bad.any()):
+        where = tuple(int(i) for i in bad.nonzero()[0])
+        op = OPS[int(ops[where])]
+        raise ValueError(
+            f"Plan.magnitudes: {op.name} magnitude {float(magnitudes[where])} at {where} is outside "
+            f"[{op.lower}, {op.upper}]{' or not whole' if op.integer else ''}"
+        )
 
 
 def geometric_matrices(ops: torch.Tensor, magnitudes: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -115,19 +134,20 @@ def apply_op(name: str, images: torch.Tensor, magnitudes: torch.Tensor) -> torch
     m = magnitudes.to(torch.float64)
     if name == "Identity":
         return images
+    # Plan magnitudes are valid by construction (scale_magnitudes clamps them): skip the kernels' checks.
     if name == "Brightness":
-        return F.adjust_brightness(images, 1.0 + m)
+        return F.adjust_brightness(images, 1.0 + m, validate=False)
     if name == "Color":
-        return F.adjust_saturation(images, 1.0 + m)
+        return F.adjust_saturation(images, 1.0 + m, validate=False)
     if name == "Contrast":
-        return F.adjust_contrast(images, 1.0 + m)
+        return F.adjust_contrast(images, 1.0 + m, validate=False)
     if name == "Sharpness":
-        return F.adjust_sharpness(images, 1.0 + m)
+        return F.adjust_sharpness(images, 1.0 + m, validate=False)
     if name == "Posterize":
-        return F.posterize(images, m.to(torch.int64))
+        return F.posterize(images, m.to(torch.int64), validate=False)
     if name == "Solarize":
         bound = 255.0 if images.dtype == torch.uint8 else 1.0
-        return F.solarize(images, bound * m)
+        return F.solarize(images, bound * m, validate=False)
     if name in _AMOUNT_OPS:
         kernel = {"AutoContrast": F.autocontrast, "Equalize": F.equalize, "Invert": F.invert}[name]
         out = kernel(images)

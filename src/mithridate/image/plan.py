@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from .ops import OPS
+from .ops import OPS, check_magnitudes
 
 __all__ = ["Plan"]
 
@@ -49,6 +49,7 @@ class Plan:
             )
         if self.ops.numel() and bool(((self.ops < 0) | (self.ops >= len(OPS))).any()):
             raise ValueError(f"Plan.ops: expected op ids in [0, {len(OPS)}), got {self.ops.min()}..{self.ops.max()}")
+        check_magnitudes(self.ops, self.magnitudes)
         n, w, _ = self.ops.shape
         if self.weights is None:
             if w != 1:

@@ -186,20 +186,32 @@ AUTOAUGMENT_POLICIES: dict[str, list[SubPolicy]] = {
 }
 
 
-def space_table(space: Space, bins: int, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+_TABLES: dict[tuple, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+
+
+def space_table(
+    space: Space, bins: int, height: int, width: int, device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """An op space as tensors: global op ids (K,), magnitudes (K, bins) float32, signed flags (K,).
 
     Ops without a magnitude get 1, the full amount (see `mithridate.image.ops`); Identity gets 0.
+    Tables are cached per (space, bins, size, device): spaces are module constants.
     """
-    ids, rows, signed = [], [], []
-    for name, (magnitudes, is_signed) in space.items():
-        values = magnitudes(bins, height, width)
-        if values is None:
-            values = torch.full((bins,), 0.0 if name == "Identity" else 1.0)
-        ids.append(OP_IDS[name])
-        rows.append(values.to(torch.float32))
-        signed.append(is_signed)
-    return torch.tensor(ids), torch.stack(rows), torch.tensor(signed)
+    key = (id(space), bins, height, width, str(device))
+    if key not in _TABLES:
+        ids, rows, signed = [], [], []
+        for name, (magnitudes, is_signed) in space.items():
+            values = magnitudes(bins, height, width)
+            if values is None:
+                values = torch.full((bins,), 0.0 if name == "Identity" else 1.0)
+            ids.append(OP_IDS[name])
+            rows.append(values.to(torch.float32))
+            signed.append(is_signed)
+        tables = (torch.tensor(ids), torch.stack(rows), torch.tensor(signed))
+        if len(_TABLES) > 256:
+            _TABLES.clear()
+        _TABLES[key] = tuple(t.to(device) for t in tables)  # type: ignore[assignment]
+    return _TABLES[key]
 
 
 def _check_int(name: str, value: Any, low: int, high: float = math.inf) -> int:
@@ -376,9 +388,7 @@ class TrivialAugmentWide(Policy):
         return [("b", self.num_magnitude_bins, 31)]
 
     def _draw(self, key: Key, index: torch.Tensor, height: int, width: int):
-        ids, table, signed = (
-            t.to(index.device) for t in space_table(TRIVIAL_WIDE_SPACE, self.num_magnitude_bins, height, width)
-        )
+        ids, table, signed = space_table(TRIVIAL_WIDE_SPACE, self.num_magnitude_bins, height, width, index.device)
         choice = key.integers(index, _OP, len(ids))[:, 0]
         level = key.integers(index, _BIN, self.num_magnitude_bins)[:, 0]
         magnitudes = _signed(key, index, table[choice, level][:, None], signed[choice][:, None], 1)[:, 0]
@@ -405,9 +415,7 @@ class RandAugment(Policy):
 
     def _draw(self, key: Key, index: torch.Tensor, height: int, width: int):
         n, k = index.shape[0], self.num_ops
-        ids, table, signed = (
-            t.to(index.device) for t in space_table(RAND_SPACE, self.num_magnitude_bins, height, width)
-        )
+        ids, table, signed = space_table(RAND_SPACE, self.num_magnitude_bins, height, width, index.device)
         if k == 0:
             return (
                 torch.zeros((n, 1, 0), dtype=torch.int64, device=index.device),
@@ -509,7 +517,7 @@ class AugMix(Policy):
     def _draw(self, key: Key, index: torch.Tensor, height: int, width: int):
         n, w = index.shape[0], self.mixture_width
         depth_max = self.chain_depth if self.chain_depth > 0 else self._MAX_DEPTH
-        ids, table, signed = (t.to(index.device) for t in space_table(self._space(), 10, height, width))
+        ids, table, signed = space_table(self._space(), 10, height, width, index.device)
         steps = w * depth_max
         choice = key.integers(index, _OP, len(ids), steps)
         level = key.integers(index, _BIN, self.severity, steps)

@@ -26,10 +26,10 @@ __all__ = [
 ]
 
 
-def _factors(images: torch.Tensor, factor: Magnitude, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _factors(images: torch.Tensor, factor: Magnitude, name: str, validate: bool) -> tuple[torch.Tensor, torch.Tensor]:
     """The blend ratio and 1 - ratio, computed in float64 as torchvision does with Python floats."""
     ratio = per_sample(factor, images.shape[0], images.device)
-    if images.shape[0] and bool((ratio < 0).any()):
+    if validate and images.shape[0] and bool((ratio < 0).any()):
         raise ValueError(f"{name}: expected non-negative factors, got {ratio.min().item()}")
     dtype = compute_dtype(images)
     return as_4d(ratio.to(dtype)), as_4d((1.0 - ratio).to(dtype))
@@ -48,27 +48,30 @@ def grayscale(images: torch.Tensor) -> torch.Tensor:
     return gray if images.is_floating_point() else gray.floor_()
 
 
-def adjust_brightness(images: torch.Tensor, factor: Magnitude) -> torch.Tensor:
+def adjust_brightness(images: torch.Tensor, factor: Magnitude, *, validate: bool = True) -> torch.Tensor:
     """Multiply intensities by a per-sample factor >= 0 (1 keeps the image)."""
-    check_images(images)
-    ratio, _ = _factors(images, factor, "brightness factor")
+    if validate:
+        check_images(images)
+    ratio, _ = _factors(images, factor, "brightness factor", validate)
     out = images.mul(ratio).clamp_(0, max_value(images.dtype))
     return out if images.is_floating_point() else out.to(images.dtype)
 
 
-def adjust_saturation(images: torch.Tensor, factor: Magnitude) -> torch.Tensor:
+def adjust_saturation(images: torch.Tensor, factor: Magnitude, *, validate: bool = True) -> torch.Tensor:
     """Blend each RGB image with its grayscale version (0 = gray, 1 = unchanged); 1-channel images pass."""
-    check_images(images)
-    ratio, alpha = _factors(images, factor, "saturation factor")
+    if validate:
+        check_images(images)
+    ratio, alpha = _factors(images, factor, "saturation factor", validate)
     if images.shape[1] == 1:
         return images.clone()
     return _blend_with(images, grayscale(images), ratio, alpha)
 
 
-def adjust_contrast(images: torch.Tensor, factor: Magnitude) -> torch.Tensor:
+def adjust_contrast(images: torch.Tensor, factor: Magnitude, *, validate: bool = True) -> torch.Tensor:
     """Blend each image with the mean of its grayscale version (0 = flat gray, 1 = unchanged)."""
-    check_images(images)
-    ratio, alpha = _factors(images, factor, "contrast factor")
+    if validate:
+        check_images(images)
+    ratio, alpha = _factors(images, factor, "contrast factor", validate)
     if images.shape[1] == 3:
         gray = grayscale(images)
     else:
@@ -83,15 +86,17 @@ def _box3(images: torch.Tensor) -> torch.Tensor:
     return rows[..., :-2, :] + rows[..., 1:-1, :] + rows[..., 2:, :]
 
 
-def adjust_sharpness(images: torch.Tensor, factor: Magnitude) -> torch.Tensor:
+def adjust_sharpness(images: torch.Tensor, factor: Magnitude, *, validate: bool = True) -> torch.Tensor:
     """Blend with a 3x3 smoothed copy (0 = smooth, 1 = unchanged, 2 = sharper); the 1-pixel border is kept.
 
-    The smoothing kernel is PIL's (1 around a centre of 5, over 13). For uint8 it is computed exactly in
-    integers: (sum + 4 centre) / 13 is never halfway between two integers, so rounding it is exact.
+    The smoothing kernel is PIL's (1 around a centre of 5, over 13). For uint8 the neighbourhood sum is
+    exact in integers and (sum + 4 centre) / 13 is never halfway between two integers, so rounding it
+    matches torchvision's convolution exactly.
     Floating images sum neighbours in another order than a convolution: within 1e-6 of torchvision.
     """
-    check_images(images)
-    _, alpha = _factors(images, factor, "sharpness factor")
+    if validate:
+        check_images(images)
+    _, alpha = _factors(images, factor, "sharpness factor", validate)
     h, w = images.shape[-2:]
     if images.numel() == 0 or h <= 2 or w <= 2:
         return images.clone()
@@ -103,18 +108,20 @@ def adjust_sharpness(images: torch.Tensor, factor: Magnitude) -> torch.Tensor:
     else:
         wide = images.to(torch.int16)
         total = _box3(wide).add_(wide[..., 1:-1, 1:-1], alpha=4)
-        blurred = total.mul_(2).add_(13).div_(26, rounding_mode="floor")
-        inner = torch.addcmul(centre.to(dtype), blurred.sub_(wide[..., 1:-1, 1:-1]).to(dtype), alpha)
+        # (sum + 4 centre) / 13 lies at least 1/26 from a half, so float32 rounds it exactly.
+        centre = centre.to(dtype)
+        blurred = total.to(dtype).mul_(1.0 / 13.0).round_()
+        inner = torch.addcmul(centre, blurred.sub_(centre), alpha)
     out = images.clone()
     out[..., 1:-1, 1:-1] = inner.clamp_(0, max_value(images.dtype))
     return out
 
 
-def posterize(images: torch.Tensor, bits: Magnitude) -> torch.Tensor:
+def posterize(images: torch.Tensor, bits: Magnitude, *, validate: bool = True) -> torch.Tensor:
     """Keep the `bits` most significant bits of each intensity (integers in [0, 8]; 8 keeps the image)."""
     check_images(images)
     bits = per_sample(bits, images.shape[0], images.device, torch.int64)
-    if images.shape[0] and bool(((bits < 0) | (bits > 8)).any()):
+    if validate and images.shape[0] and bool(((bits < 0) | (bits > 8)).any()):
         raise ValueError(f"posterize bits: expected integers in [0, 8], got {bits.tolist()}")
     if images.is_floating_point():
         levels = as_4d((1 << bits).to(images.dtype))
@@ -123,12 +130,12 @@ def posterize(images: torch.Tensor, bits: Magnitude) -> torch.Tensor:
     return images & as_4d(mask)
 
 
-def solarize(images: torch.Tensor, threshold: Magnitude) -> torch.Tensor:
+def solarize(images: torch.Tensor, threshold: Magnitude, *, validate: bool = True) -> torch.Tensor:
     """Invert the intensities at or above a per-sample threshold, in the image's value units."""
     check_images(images)
     threshold = per_sample(threshold, images.shape[0], images.device)
     bound = max_value(images.dtype)
-    if images.shape[0] and bool((threshold > bound).any()):
+    if validate and images.shape[0] and bool((threshold > bound).any()):
         raise ValueError(f"solarize threshold: expected values <= {bound:g}, got {threshold.max().item()}")
     threshold = threshold.to(compute_dtype(images))
     if images.dtype == torch.uint8:

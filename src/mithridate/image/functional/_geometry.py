@@ -128,7 +128,11 @@ def affine(
             out = torch.where(mask < 0.5, fill_image.expand_as(out), out)
         else:
             out = out.sub_(fill_image).mul_(mask).add_(fill_image)
-    return out if images.is_floating_point() else out.round_().to(images.dtype)
+    if images.is_floating_point():
+        return out
+    if interpolation == "nearest" and (fill_values is None or all(v == round(v) for v in fill_values)):
+        return out.to(images.dtype)  # nearest copies whole values: rounding would change nothing
+    return out.round_().to(images.dtype)
 
 
 def _origin_centre(n: int, height: int, width: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
