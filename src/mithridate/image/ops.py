@@ -114,7 +114,7 @@ def check_magnitudes(ops: torch.Tensor, magnitudes: torch.Tensor) -> None:
 
 
 def geometric_matrices(ops: torch.Tensor, magnitudes: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """Inverse affine matrices (n, 2, 3) for samples whose ops are all geometric, one batched computation."""
+    """Inverse affine matrices (n, 2, 3) of geometric ops, in one batched computation (others: a shear)."""
     m = magnitudes.to(torch.float64)
     zero = torch.zeros_like(m)
     shear_x = F.shear_x_matrices(torch.where(ops == OP_IDS["ShearX"], m, zero), height, width)
