@@ -473,3 +473,18 @@ def test_plan_is_printable_and_replayable():
     assert torch.equal(policy.apply(images, rebuilt), policy.apply(images, plan))
     assert len(plan[1:3]) == 2 and plan[1:3].describe(0) == plan.describe(1)
     assert math.isclose(sum(plan.to_records()[0]["weights"]), 1.0, rel_tol=1e-5)
+
+
+@pytest.mark.parametrize("policy_string", ["ta_wide", "rand-n3", "augmix", "auto-svhn-f9_8_7"])
+def test_chunking_does_not_change_results(policy_string):
+    """The CPU executor works in cache-sized chunks; any chunk size gives the same images."""
+    from mithridate.image.executor import apply_plan
+
+    policy = mt.image.policy(policy_string, seed=6)
+    images = random_images(40, (20, 28))
+    plan = policy.sample(40, (20, 28), index=range(40))
+    kwargs = {"interpolation": policy.interpolation, "fill": policy.fill}
+    whole = apply_plan(images, plan, chunk_elements=0, **kwargs)
+    for chunk_elements in (1, 3 * 20 * 28 * 7, 10_000):
+        assert torch.equal(apply_plan(images, plan, chunk_elements=chunk_elements, **kwargs), whole)
+    assert torch.equal(policy.apply(images, plan), whole)

@@ -139,9 +139,11 @@ def solarize(images: torch.Tensor, threshold: Magnitude, *, validate: bool = Tru
         raise ValueError(f"solarize threshold: expected values <= {bound:g}, got {threshold.max().item()}")
     threshold = threshold.to(compute_dtype(images))
     if images.dtype == torch.uint8:
-        # For whole-number intensities, x >= t exactly when x >= ceil(t): compare in uint8.
-        threshold = threshold.ceil().clamp_(0, 256).to(torch.int16)
-        return torch.where(images >= as_4d(threshold), images.bitwise_not(), images)
+        # For whole-number intensities, x >= t exactly when x >= ceil(t). In int16, clamp(x - ceil(t) + 1,
+        # 0, 1) * 255 is 255 exactly there, and xor with 255 inverts: no boolean masks (slow on uint8).
+        start = as_4d(threshold.ceil().clamp_(0, 256).to(torch.int16) - 1)
+        flip = images.to(torch.int16).sub_(start).clamp_(0, 1).mul_(255).to(torch.uint8)
+        return flip.bitwise_xor_(images)
     return torch.where(images >= as_4d(threshold), invert(images), images)
 
 

@@ -7,6 +7,7 @@ with the origin at the image centre, computed in float64 by the same formula as 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -70,17 +71,23 @@ def inverse_affine_matrices(
     return torch.stack([m0, m1, m2, m3, m4, m5], dim=-1).reshape(n, 2, 3)
 
 
+@functools.lru_cache(maxsize=32)
+def _base_grid(height: int, width: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Output pixel centres (1, H*W, 3) as (x, y, 1), origin at the image centre, as torchvision builds them."""
+    base = torch.empty(1, height, width, 3, dtype=dtype, device=device)
+    base[..., 0].copy_(torch.linspace((1.0 - width) * 0.5, (width - 1.0) * 0.5, steps=width, device=device))
+    ys = torch.linspace((1.0 - height) * 0.5, (height - 1.0) * 0.5, steps=height, device=device)
+    base[..., 1].copy_(ys.unsqueeze_(-1))
+    base[..., 2].fill_(1)
+    return base.view(1, height * width, 3)
+
+
 def _sampling_grid(theta: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """The grid_sample grid (n, H, W, 2) of per-sample matrices, as torchvision's `_affine_grid`."""
     n, dtype, device = theta.shape[0], theta.dtype, theta.device
-    base = torch.empty(1, height, width, 3, dtype=dtype, device=device)
-    base[..., 0].copy_(torch.linspace((1.0 - width) * 0.5, (width - 1.0) * 0.5, steps=width, device=device))
-    ys = torch.linspace((1.0 - height) * 0.5, (height - 1.0) * 0.5, steps=height, device=device).unsqueeze_(-1)
-    base[..., 1].copy_(ys)
-    base[..., 2].fill_(1)
     scale = torch.tensor([0.5 * width, 0.5 * height], dtype=dtype, device=device)
     rescaled = theta.transpose(1, 2).div(scale)
-    grid = base.view(1, height * width, 3).expand(n, -1, -1).bmm(rescaled)
+    grid = _base_grid(height, width, dtype, device).expand(n, -1, -1).bmm(rescaled)
     return grid.view(n, height, width, 2)
 
 
