@@ -476,8 +476,9 @@ def test_plan_is_printable_and_replayable():
 
 
 @pytest.mark.parametrize("policy_string", ["ta_wide", "rand-n3", "augmix", "auto-svhn-f9_8_7"])
-def test_chunking_does_not_change_results(policy_string):
+def test_chunking_does_not_change_results(policy_string, monkeypatch):
     """The CPU executor works in cache-sized chunks; any chunk size gives the same images."""
+    from mithridate.image import executor
     from mithridate.image.executor import apply_plan
 
     policy = mt.image.policy(policy_string, seed=6)
@@ -488,3 +489,5 @@ def test_chunking_does_not_change_results(policy_string):
     for chunk_elements in (1, 3 * 20 * 28 * 7, 10_000):
         assert torch.equal(apply_plan(images, plan, chunk_elements=chunk_elements, **kwargs), whole)
     assert torch.equal(policy.apply(images, plan), whole)
+    monkeypatch.setattr(executor, "KERNEL_ELEMENTS", 3 * 20 * 28 * 2)  # kernels on slices of 2 images
+    assert torch.equal(apply_plan(images, plan, **kwargs), whole)
