@@ -489,5 +489,5 @@ def test_chunking_does_not_change_results(policy_string, monkeypatch):
     for chunk_elements in (1, 3 * 20 * 28 * 7, 10_000):
         assert torch.equal(apply_plan(images, plan, chunk_elements=chunk_elements, **kwargs), whole)
     assert torch.equal(policy.apply(images, plan), whole)
-    monkeypatch.setattr(executor, "KERNEL_ELEMENTS", 3 * 20 * 28 * 2)  # kernels on slices of 2 images
+    monkeypatch.setattr(executor, "CPU_CHUNK_ELEMENTS", 3 * 20 * 28 * 3)  # the default path, 3 per chunk
     assert torch.equal(apply_plan(images, plan, **kwargs), whole)

@@ -53,16 +53,11 @@ def _run_group(
     fill: float | Sequence[float] | None,
     dest: torch.Tensor,
 ) -> None:
-    """Run one op (all geometric ops are one) on a group of images into `dest`, one kernel call per slice
-    of at most KERNEL_ELEMENTS elements on the CPU, so that float intermediates stay in cache."""
-    n = images.shape[0]
-    step = max(KERNEL_ELEMENTS // max(images[0].numel(), 1), 1) if n and images.device.type == "cpu" else n
-    for i in range(0, n, step):
-        part = slice(i, i + step)
-        if OPS[op].geometric:
-            dest[part] = F.affine(images[part], matrices[part], interpolation=interpolation, fill=fill)
-        else:
-            dest[part] = apply_op(OPS[op].name, images[part], magnitudes[part])
+    """One kernel call for a group of images that drew the same op (all geometric ops are one group)."""
+    if OPS[op].geometric:
+        dest[:] = F.affine(images, matrices, interpolation=interpolation, fill=fill)
+    else:
+        dest[:] = apply_op(OPS[op].name, images, magnitudes)
 
 
 def _apply_step(
@@ -125,8 +120,6 @@ def _mix(images: torch.Tensor, chains: torch.Tensor, weights: torch.Tensor) -> t
 # slower per image than one that fits (measured: 64 images at 224x224 ran 5x slower per image than 2).
 # So on the CPU a batch is applied in chunks of about this many elements; accelerators take it whole.
 CPU_CHUNK_ELEMENTS = 1 << 20
-# Kernels compute in float32: their own calls take slices of at most this many elements on the CPU.
-KERNEL_ELEMENTS = 1 << 18
 
 
 def _chunk_size(images: torch.Tensor, chains: int, chunk_elements: int | None) -> int:

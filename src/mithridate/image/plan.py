@@ -26,6 +26,10 @@ def _format_magnitude(op: int, magnitude: float) -> str:
         return spec.name if magnitude >= 1.0 else f"{spec.name} {magnitude:.2f}"
     if spec.integer:
         return f"{spec.name} {int(magnitude)}{spec.unit}"
+    if spec.name in ("TranslateX", "TranslateY"):  # applied truncated to whole pixels
+        return f"{spec.name} {int(magnitude):+d}{spec.unit}"
+    if spec.name == "Solarize":
+        return f"{spec.name} >={magnitude:.2f}"
     return f"{spec.name} {magnitude:+.3g}{spec.unit}"
 
 
