@@ -25,6 +25,22 @@ def cifar_images() -> torch.Tensor:
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
 
 
+@pytest.fixture(scope="session")
+def photos(request) -> torch.Tensor:
+    """16 real 32x32 photos: the CIFAR-10 images when ../shared is there, else crops of scikit-image's
+    bundled photos (for properties that hold for any real pictures)."""
+    if (CIFAR_SMALL / "test").is_dir():
+        return request.getfixturevalue("cifar_images")
+    from skimage import data
+
+    crops = []
+    for i, name in enumerate(["astronaut", "chelsea", "coffee", "rocket"] * 4):
+        picture = PIL.Image.fromarray(getattr(data, name)()).convert("RGB")
+        side = min(picture.size) // (1 + i // 4)
+        crops.append(np.asarray(picture.resize((32, 32), PIL.Image.BILINEAR, box=(0, 0, side, side))))
+    return torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _one_thread_per_xdist_worker():
     """Under pytest-xdist, run torch on one thread per worker.

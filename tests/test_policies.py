@@ -89,12 +89,12 @@ def _replay_with_torchvision(tv_policy, image: torch.Tensor, ops, magnitudes) ->
     ],
 )
 @pytest.mark.parametrize("size", [(32, 32), (45, 37)])
-def test_single_chain_policies_equal_torchvision_replay(policy_string, tv_class, size, cifar_images):
+def test_single_chain_policies_equal_torchvision_replay(policy_string, tv_class, size, photos):
     """Every sample of a batch equals torchvision applying the same ops and magnitudes to it alone."""
     policy = mt.image.policy(policy_string, seed=11)
     fill = list(policy.fill) if isinstance(policy.fill, tuple) else policy.fill
     tv_policy = tv_class(interpolation=policy.interpolation, fill=fill)
-    images = torch.cat([random_images(96, size), torch.nn.functional.interpolate(cifar_images.float(), size).byte()])
+    images = torch.cat([random_images(96, size), torch.nn.functional.interpolate(photos.float(), size).byte()])
     plan = policy.sample(len(images), size, index=range(len(images)))
     ours = policy.apply(images, plan)
     for i, image in enumerate(images):
@@ -123,9 +123,9 @@ def test_augmix_equals_torchvision_ops_mixed_and_rounded():
         assert (ours[i].int() - truncated.int()).abs().max() <= 1
 
 
-def test_float_images_follow_the_same_plan(cifar_images):
+def test_float_images_follow_the_same_plan(photos):
     policy = mt.image.TrivialAugmentWide(seed=3)
-    images = cifar_images
+    images = photos
     plan = policy.sample(len(images), (32, 32), index=range(len(images)))
     as_uint8 = policy.apply(images, plan)
     as_float = policy.apply(images.float() / 255, plan)
@@ -229,9 +229,9 @@ def test_call_counter_is_reproducible_from_the_seed():
 # Per-sample statistics --------------------------------------------------------------------------------
 
 
-def test_trivial_augment_draws_every_op_for_copies_of_one_image(cifar_images):
+def test_trivial_augment_draws_every_op_for_copies_of_one_image(photos):
     policy = mt.image.TrivialAugmentWide(seed=0)
-    copies = cifar_images[:1].expand(512, -1, -1, -1)
+    copies = photos[:1].expand(512, -1, -1, -1)
     plan = policy.sample(512, (32, 32), index=range(512))
     out = policy.apply(copies, plan)
     drawn = {OPS[op].name for op in plan.ops.flatten().tolist()}
@@ -332,9 +332,9 @@ def test_strength_scales_magnitudes_within_hard_limits(strength):
     assert torch.all(dosed.magnitudes[amount] == min(strength, 1.0))
 
 
-def test_larger_strength_moves_images_further(cifar_images):
+def test_larger_strength_moves_images_further(photos):
     """Mean absolute change grows with the dose: the dose is a real scale, not a label."""
-    images = cifar_images.repeat(8, 1, 1, 1)
+    images = photos.repeat(8, 1, 1, 1)
     index = range(len(images))
     changes = []
     for strength in (0.25, 0.5, 1.0, 2.0):
@@ -343,8 +343,8 @@ def test_larger_strength_moves_images_further(cifar_images):
     assert changes == sorted(changes) and changes[-1] > 2 * changes[0]
 
 
-def test_amount_ops_blend_below_full_strength(cifar_images):
-    images = cifar_images[:4]
+def test_amount_ops_blend_below_full_strength(photos):
+    images = photos[:4]
     plan = Plan(
         torch.full((4, 1, 1), mt.image.OP_IDS["Equalize"]),
         torch.tensor([0.0, 0.25, 0.5, 1.0]).view(4, 1, 1),
