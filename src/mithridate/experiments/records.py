@@ -1,0 +1,115 @@
+"""What a sweep is and what one run of it measured: the spec (hashed, so that a re-run finds its finished
+runs) and the record of a run, as plain dataclasses that the store, the summary and the report share."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+__all__ = ["AXES", "RunRecord", "SweepSpec"]
+
+AXES = ("strength", "p")
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A dose-response experiment: which data, which policy, which doses along which axis, how many seeds,
+    and the training recipe. Fields that cannot change a result (device, jobs, output folder) are not here.
+
+    `epochs`, `train_size` and `model` of None mean the data's documented defaults (see
+    `mithridate.experiments.sweep`), resolved before hashing so the hash names what actually runs.
+    """
+
+    data: str = "digits"
+    policy: str = "ta_wide"
+    axis: str = "strength"
+    doses: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+    seeds: int = 3
+    epochs: int | None = None
+    train_size: int | None = None
+    model: str | None = None
+    batch_size: int = 64
+    learning_rate: float = 0.05
+    weight_decay: float = 5e-4
+    severities: tuple[int, ...] = (1, 2, 3, 4, 5)
+    corruptions: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.axis not in AXES:
+            raise ValueError(f"axis: expected one of {', '.join(AXES)}, got {self.axis!r}")
+        doses = tuple(float(d) for d in self.doses)
+        if not doses:
+            raise ValueError("doses: expected at least one dose")
+        if any(math.isnan(d) or d < 0 for d in doses):
+            raise ValueError(f"doses: expected non-negative numbers, got {list(doses)}")
+        if self.axis == "p" and any(d > 1 for d in doses):
+            raise ValueError(f"doses: on the p axis doses are probabilities in [0, 1], got {list(doses)}")
+        if len(set(doses)) != len(doses):
+            raise ValueError(f"doses: expected distinct doses, got {list(doses)}")
+        object.__setattr__(self, "doses", tuple(sorted(doses)))
+        if not isinstance(self.seeds, int) or self.seeds < 1:
+            raise ValueError(f"seeds: expected a positive number of seeds, got {self.seeds!r}")
+        object.__setattr__(self, "severities", tuple(int(s) for s in self.severities))
+        if not self.severities or any(s not in (1, 2, 3, 4, 5) for s in self.severities):
+            raise ValueError(f"severities: expected values in 1..5, got {list(self.severities)}")
+        if self.corruptions is not None:
+            object.__setattr__(self, "corruptions", tuple(self.corruptions))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> SweepSpec:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"sweep spec: unknown keys {unknown}; expected some of {sorted(known)}")
+        converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        return cls(**converted)
+
+    def spec_hash(self) -> str:
+        """A short stable hash of everything that determines the runs' results."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+@dataclass
+class RunRecord:
+    """One trained model at one dose and seed, and everything measured about it.
+
+    Accuracies are fractions in [0, 1]. `corruption_accuracy` maps "name/severity" to accuracy;
+    `corrupted_accuracy` is their mean. `affinity` is the dose-0 model's accuracy on the test set augmented
+    at this dose over its clean accuracy (same seed). `final_train_loss` is the mean training loss of the
+    last epoch, on augmented batches; diversity is derived from it (see the summary).
+    """
+
+    sweep_id: str
+    spec_hash: str
+    data: str
+    policy: str
+    axis: str
+    dose: float
+    seed: int
+    clean_accuracy: float
+    corrupted_accuracy: float
+    corruption_accuracy: dict[str, float]
+    affinity: float | None
+    final_train_loss: float
+    train_seconds: float
+    eval_seconds: float
+    augment_images_per_second: float
+    peak_memory_mb: float
+    versions: dict[str, str]
+    started_at: str
+    finished_at: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> RunRecord:
+        return cls(**values)
