@@ -1,5 +1,8 @@
 """The `mithridate` command.
 
+    mithridate sweep [--config sweep.toml] [--data digits] [--policy ta_wide] [--axis strength] ...
+    mithridate show runs/NAME [--json]
+    mithridate corrupt --data DIR --out DIR2 [--corruptions ...] [--severities ...]
     mithridate preview --policy ta_wide --data digits --out preview.png --seed 0 --rows 4 --cols 6
 
 Each subcommand has an `_add_<name>` function that declares its arguments and a `_run_<name>` function
@@ -10,11 +13,14 @@ missing folder, a bad value) print one line `mithridate: error: ...` on stderr a
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+import tomllib
 import torch
 
 from . import __version__
@@ -117,6 +123,165 @@ def _run_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+# sweep ------------------------------------------------------------------------------------------------
+
+_RUN_OPTIONS = ("device", "jobs", "out")
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, e.g. 0,0.5,1,2,3; got {text!r}"
+        ) from None
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}") from None
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def _default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _add_sweep(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sweep",
+        help="train a reference model across doses and seeds; table, store and HTML report",
+        description=(
+            "Train a reference model at every dose of a policy and every seed, measure clean accuracy, "
+            "accuracy under 19 common corruptions at 5 severities, affinity and diversity, and report the "
+            "dose-response curve with the best dose marked. Finished runs are stored at once; re-running "
+            "resumes. Flags override the --config file."
+        ),
+    )
+    parser.add_argument("--config", type=Path, help="a TOML file with any of the options below (flags override it)")
+    parser.add_argument(
+        "--data", help="'digits' (default), an image folder with train/ and test/, a CIFAR-10 python-batch folder"
+    )
+    parser.add_argument("--policy", help="policy string (default: ta_wide)")
+    parser.add_argument("--axis", choices=("strength", "p"), help="dose axis (default: strength)")
+    parser.add_argument("--doses", type=_floats, help="doses, e.g. 0,0.5,1,1.5,2,3 (the default)")
+    parser.add_argument("--seeds", type=_positive_int, help="number of seeds (default: 3)")
+    parser.add_argument("--epochs", type=_positive_int, help="training epochs (default: by data)")
+    parser.add_argument("--train-size", type=_positive_int, help="training images per class (default: by data)")
+    parser.add_argument("--model", choices=("cnn", "resnet"), help="reference model (default: by data)")
+    parser.add_argument("--batch-size", type=_positive_int, help="training batch size (default: 64)")
+    parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: 0.05)")
+    parser.add_argument("--corruptions", type=_names, help="corruption names, comma-separated (default: all 19)")
+    parser.add_argument("--severities", type=_ints, help="corruption severities (default: 1,2,3,4,5)")
+    parser.add_argument("--corruption-test-size", type=_positive_int, help="test images to corrupt (default: by data)")
+    parser.add_argument("--device", help="torch device for training (default: cpu)")
+    parser.add_argument("--jobs", type=_positive_int, help="runs in parallel processes (default: CPU cores)")
+    parser.add_argument("--out", type=Path, help="output folder (default: runs/<data>-<policy>-<axis>)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=_run_sweep)
+
+
+def _sweep_settings(args: argparse.Namespace) -> tuple[dict, dict]:
+    """Spec fields and run options from the config file, overridden by the flags given."""
+    from .experiments.records import SweepSpec
+
+    settings: dict = {}
+    if args.config is not None:
+        try:
+            settings = tomllib.loads(args.config.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"config {args.config}: not valid TOML ({error})") from None
+        settings = settings.get("sweep", settings)
+    flags = {key: value for key, value in vars(args).items() if value is not None}
+    for key in ("config", "run", "command", "no_progress"):
+        flags.pop(key, None)
+    settings.update(flags)
+    spec_fields = set(SweepSpec.__dataclass_fields__)
+    unknown = sorted(set(settings) - spec_fields - set(_RUN_OPTIONS))
+    if unknown:
+        valid = ", ".join(sorted(spec_fields | set(_RUN_OPTIONS)))
+        raise ValueError(f"config: unknown keys {unknown}; expected some of {valid}")
+    options = {key: settings.pop(key) for key in _RUN_OPTIONS if key in settings}
+    return settings, options
+
+
+def _run_sweep(args: argparse.Namespace) -> int:
+    from .experiments.records import SweepSpec
+    from .experiments.sweep import default_out, run_sweep
+
+    fields, options = _sweep_settings(args)
+    spec = SweepSpec.from_dict(fields)
+    out = Path(options["out"]) if "out" in options else default_out(spec)
+    summary = run_sweep(
+        spec,
+        out,
+        device=str(options.get("device", "cpu")),
+        jobs=int(options.get("jobs", _default_jobs())),
+        progress=not args.no_progress,
+    )
+    print(summary.format_table())
+    print(f"report: {out / 'report.html'}  store: {out / 'results.sqlite'}")
+    return 0
+
+
+# show -------------------------------------------------------------------------------------------------
+
+
+def _add_show(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("show", help="print a sweep's table again from its store")
+    parser.add_argument("folder", type=Path, help="the sweep folder (runs/NAME)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(run=_run_show)
+
+
+def _run_show(args: argparse.Namespace) -> int:
+    from .experiments.sweep import show_sweep
+
+    summaries = show_sweep(args.folder)
+    if args.json:
+        print(json.dumps([summary.to_dict() for summary in summaries], indent=2))
+    else:
+        print("\n\n".join(summary.format_table() for summary in summaries))
+    return 0
+
+
+# corrupt ----------------------------------------------------------------------------------------------
+
+
+def _add_corrupt(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "corrupt", help="write a corrupted copy of an image folder (19 corruptions x 5 severities)"
+    )
+    parser.add_argument("--data", type=Path, required=True, help="an image folder (root/<class>/<images>, or flat)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder: OUT/<corruption>/<severity>/...")
+    parser.add_argument("--corruptions", type=_names, help="corruption names, comma-separated (default: all 19)")
+    parser.add_argument("--severities", type=_ints, help="severities, comma-separated (default: 1,2,3,4,5)")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed of the random corruptions (default: 0)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(run=_run_corrupt)
+
+
+def _run_corrupt(args: argparse.Namespace) -> int:
+    from .experiments.corrupt_folder import corrupt_folder
+    from .image.corruptions import CORRUPTIONS, SEVERITIES
+
+    written = corrupt_folder(
+        args.data,
+        args.out,
+        corruptions=args.corruptions or CORRUPTIONS,
+        severities=args.severities or SEVERITIES,
+        seed=args.seed,
+        progress=not args.no_progress,
+    )
+    print(f"wrote {written} images under {args.out}")
+    return 0
+
+
 # The command ------------------------------------------------------------------------------------------
 
 
@@ -126,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
+    _add_sweep(subparsers)
+    _add_show(subparsers)
+    _add_corrupt(subparsers)
     _add_preview(subparsers)
     return parser
 

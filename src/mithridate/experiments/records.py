@@ -19,8 +19,10 @@ class SweepSpec:
     """A dose-response experiment: which data, which policy, which doses along which axis, how many seeds,
     and the training recipe. Fields that cannot change a result (device, jobs, output folder) are not here.
 
-    `epochs`, `train_size` and `model` of None mean the data's documented defaults (see
-    `mithridate.experiments.sweep`), resolved before hashing so the hash names what actually runs.
+    `epochs`, `train_size`, `model`, `corruptions` and `corruption_test_size` of None mean the data's
+    documented defaults (see `mithridate.experiments.sweep_data`), resolved before hashing so the hash
+    names what actually runs. `train_size` is per class; `corruption_test_size` is how many test images
+    (stratified) are corrupted for the robustness measure.
     """
 
     data: str = "digits"
@@ -36,6 +38,7 @@ class SweepSpec:
     weight_decay: float = 5e-4
     severities: tuple[int, ...] = (1, 2, 3, 4, 5)
     corruptions: tuple[str, ...] | None = None
+    corruption_test_size: int | None = None
 
     def __post_init__(self) -> None:
         if self.axis not in AXES:
