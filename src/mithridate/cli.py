@@ -16,11 +16,11 @@ import argparse
 import json
 import os
 import sys
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-import tomllib
 import torch
 
 from . import __version__

@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -284,7 +284,7 @@ class ResultsStore:
 
         spec_hash = spec.spec_hash()
         spec_json = json.dumps(spec.to_dict(), sort_keys=True)
-        created_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        created_at = datetime.now(UTC).isoformat(timespec="seconds")
         conn = self._connection()
         with self._transaction(conn):
             row = conn.execute("SELECT spec_hash FROM sweeps WHERE sweep_id = ?", (sweep_id,)).fetchone()

@@ -15,7 +15,7 @@ import platform
 import resource
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -175,7 +175,7 @@ def _model_path(task: RunTask) -> Path:
 
 def run_one(task: RunTask, prepared: dict | None = None) -> RunRecord:
     """Train and measure one (dose, seed) of a sweep; saves the dose-0 model for the affinity of others."""
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     prepared = load_prepared(task.prepared) if prepared is None else prepared
     spec, device = task.spec, torch.device(task.device)
     if device.type == "cuda":
@@ -220,7 +220,7 @@ def run_one(task: RunTask, prepared: dict | None = None) -> RunRecord:
         peak_memory_mb=_peak_memory_mb(device),
         versions=_versions(),
         started_at=started,
-        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         extra={"device": task.device, "epochs": spec.epochs, "train_images": len(prepared["train_images"])},
     )
 
