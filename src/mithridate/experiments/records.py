@@ -9,9 +9,10 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-__all__ = ["AXES", "RunRecord", "SweepSpec"]
+__all__ = ["AXES", "DEFAULT_DOSES", "RunRecord", "SweepSpec"]
 
 AXES = ("strength", "p")
+DEFAULT_DOSES = {"strength": (0.0, 0.5, 1.0, 1.5, 2.0, 3.0), "p": (0.0, 0.25, 0.5, 0.75, 1.0)}
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,9 @@ class SweepSpec:
     """A dose-response experiment: which data, which policy, which doses along which axis, how many seeds,
     and the training recipe. Fields that cannot change a result (device, jobs, output folder) are not here.
 
-    `epochs`, `train_size`, `model`, `corruptions` and `corruption_test_size` of None mean the data's
+    `doses` of None means (0, 0.5, 1, 1.5, 2, 3) on the strength axis (3 is an overdose) and
+    (0, 0.25, 0.5, 0.75, 1) on the p axis. `epochs`, `train_size`, `model`, `corruptions` and
+    `corruption_test_size` of None mean the data's
     documented defaults (see `mithridate.experiments.sweep_data`), resolved before hashing so the hash
     names what actually runs. `train_size` is per class; `corruption_test_size` is how many test images
     (stratified) are corrupted for the robustness measure.
@@ -28,7 +31,7 @@ class SweepSpec:
     data: str = "digits"
     policy: str = "ta_wide"
     axis: str = "strength"
-    doses: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0)
+    doses: tuple[float, ...] | None = None
     seeds: int = 3
     epochs: int | None = None
     train_size: int | None = None
@@ -43,7 +46,7 @@ class SweepSpec:
     def __post_init__(self) -> None:
         if self.axis not in AXES:
             raise ValueError(f"axis: expected one of {', '.join(AXES)}, got {self.axis!r}")
-        doses = tuple(float(d) for d in self.doses)
+        doses = tuple(float(d) for d in (DEFAULT_DOSES[self.axis] if self.doses is None else self.doses))
         if not doses:
             raise ValueError("doses: expected at least one dose")
         if any(math.isnan(d) or d < 0 for d in doses):

@@ -21,6 +21,9 @@ import html
 import io
 import json
 import math
+import os
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -602,19 +605,27 @@ def write_report(
     records = list(_check_records(records, summary.spec).values())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _save(dose_response_figure(summary, records), out / FIGURE_FILES[0])
-    _save(affinity_diversity_figure(summary), out / FIGURE_FILES[1])
-    _save(corruptions_figure(summary), out / FIGURE_FILES[2])
-    preview_path = None
-    if preview is not None:
-        preview_path = out / FIGURE_FILES[3]
-        image = preview if preview.mode in ("RGB", "RGBA", "L") else preview.convert("RGBA")
-        image.save(preview_path, format="PNG")
-    if title is None:
-        title = f"Dose-response sweep: {summary.spec.policy} on {summary.spec.data} ({summary.axis} axis)"
-    path = out / "report.html"
-    path.write_text(_html(summary, records, _pictures(out, summary, preview_path), title), encoding="utf-8")
-    return path
+    # Everything is drawn into a private folder first, then moved into place file by file (os.replace is
+    # atomic): a reader never sees half a file, and two sweeps reporting into one folder never mix figures.
+    work = Path(tempfile.mkdtemp(dir=out, prefix=".report-"))
+    try:
+        _save(dose_response_figure(summary, records), work / FIGURE_FILES[0])
+        _save(affinity_diversity_figure(summary), work / FIGURE_FILES[1])
+        _save(corruptions_figure(summary), work / FIGURE_FILES[2])
+        preview_path = None
+        if preview is not None:
+            preview_path = work / FIGURE_FILES[3]
+            image = preview if preview.mode in ("RGB", "RGBA", "L") else preview.convert("RGBA")
+            image.save(preview_path, format="PNG")
+        if title is None:
+            title = f"Dose-response sweep: {summary.spec.policy} on {summary.spec.data} ({summary.axis} axis)"
+        html = _html(summary, records, _pictures(work, summary, preview_path), title)
+        (work / "report.html").write_text(html, encoding="utf-8")
+        for produced in sorted(work.iterdir()):
+            os.replace(produced, out / produced.name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return out / "report.html"
 
 
 def write_summary_json(out_dir: Path, summary: Summary) -> Path:
@@ -622,5 +633,7 @@ def write_summary_json(out_dir: Path, summary: Summary) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "summary.json"
-    path.write_text(json.dumps(summary.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    partial = Path(tempfile.mkstemp(dir=out, prefix=".summary-", suffix=".json")[1])
+    partial.write_text(json.dumps(summary.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    os.replace(partial, path)
     return path

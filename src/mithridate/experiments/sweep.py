@@ -160,7 +160,7 @@ def _prepare(spec: SweepSpec, out: Path, jobs: int, echo: Callable[[str], None])
 def _write_outputs(out: Path, spec: SweepSpec, summary: Summary, records: list[RunRecord]) -> None:
     write_summary_json(out, summary)
     preview = None
-    if summary.best_dose is not None and records:
+    if records:
         data = load_sweep_data(spec)
         rows = torch.linspace(0, len(data.train) - 1, 4).round().long()
         preview = preview_grid(dose_policy(spec, summary.best_dose, 0), data.train.images[rows], cols=6)
@@ -174,4 +174,7 @@ def show_sweep(out: Path, spec_hash: str | None = None) -> list[Summary]:
         raise FileNotFoundError(f"{out}: no results.sqlite here; expected a sweep folder written by 'mithridate sweep'")
     with ResultsStore(path) as store:
         hashes = [spec_hash] if spec_hash else sorted({sweep["spec_hash"] for sweep in store.sweeps()})
-        return [summarize(store.runs(h), store.spec(h)) for h in hashes]
+        summaries = [summarize(runs, store.spec(h)) for h in hashes if (runs := store.runs(h))]
+    if not summaries:
+        raise ValueError(f"{out}: the store holds no finished run yet")
+    return summaries
