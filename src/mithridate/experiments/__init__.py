@@ -1,4 +1,8 @@
-"""Experiments: real datasets to preview, train and measure on (reference models and sweeps come next)."""
+"""Experiments: real datasets, reference models, the dose-response sweep, its store, summary and report.
+
+The sweep modules import torch training code and matplotlib; import them explicitly
+(`mithridate.experiments.sweep`, `.store`, `.summary`, `.report`) so that loading datasets stays light.
+"""
 
 from .datasets import (
     IMAGE_EXTENSIONS,

@@ -48,30 +48,42 @@ def _run_in_worker(task: RunTask) -> RunRecord:
 
 def _run_tasks(
     tasks: list[RunTask],
+    waits_for: dict[int, set[int]],
     jobs: int,
     prepared: dict | None,
     on_start: Callable[[RunTask], None],
     on_done: Callable[[RunRecord], None],
 ) -> None:
-    """Run tasks in this process (jobs=1) or in a pool; report each record as soon as it exists."""
+    """Run tasks in order, in this process (jobs=1) or in a pool of worker processes, starting a task only
+    once the tasks it waits for (by position: `waits_for[i]`) are done; report each record as it lands."""
+    done: set[int] = set()
+    queue = list(range(len(tasks)))
+
+    def next_ready() -> int | None:
+        for position in queue:
+            if waits_for.get(position, set()) <= done:
+                queue.remove(position)
+                return position
+        return None
+
     if jobs == 1:
-        for task in tasks:
-            on_start(task)
-            on_done(run_one(task, prepared))
+        while (position := next_ready()) is not None:
+            on_start(tasks[position])
+            on_done(run_one(tasks[position], prepared))
+            done.add(position)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker) as pool:
-        pending = {}
-        queue = list(tasks)
+        pending: dict = {}
         while queue or pending:
-            while queue and len(pending) < jobs:
-                task = queue.pop(0)
-                on_start(task)
-                pending[pool.submit(_run_in_worker, task)] = task
+            while len(pending) < jobs and (position := next_ready()) is not None:
+                on_start(tasks[position])
+                pending[pool.submit(_run_in_worker, tasks[position])] = position
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                pending.pop(future)
+                position = pending.pop(future)
                 on_done(future.result())
+                done.add(position)
 
 
 def run_sweep(
@@ -102,8 +114,13 @@ def run_sweep(
             tasks = [
                 RunTask(spec, sweep_id, dose, seed, device, prepared_path, out / "models") for dose, seed in missing
             ]
-            zero = [t for t in tasks if dose_policy(spec, t.dose, t.seed).dose.is_zero]
-            rest = [t for t in tasks if t not in zero]
+            # Dose-0 runs first; another dose of a seed waits for that seed's dose-0 run, whose model its
+            # affinity is measured with.
+            zero = [dose_policy(spec, t.dose, t.seed).dose.is_zero for t in tasks]
+            order = sorted(range(len(tasks)), key=lambda i: (not zero[i], tasks[i].dose, tasks[i].seed))
+            tasks, zero = [tasks[i] for i in order], [zero[i] for i in order]
+            zero_run = {t.seed: i for i, t in enumerate(tasks) if zero[i]}
+            waits_for = {i: {zero_run[t.seed]} for i, t in enumerate(tasks) if not zero[i] and t.seed in zero_run}
             bar = tqdm(
                 total=len(planned),
                 initial=len(planned) - len(missing),
@@ -128,8 +145,7 @@ def run_sweep(
                 bar.update(1)
 
             try:
-                for phase in (zero, rest):
-                    _run_tasks(phase, jobs, prepared, on_start, on_done)
+                _run_tasks(tasks, waits_for, jobs, prepared, on_start, on_done)
             finally:
                 bar.close()
         records = store.runs(spec_hash)

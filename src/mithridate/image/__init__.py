@@ -1,6 +1,6 @@
 """Image augmentation: per-sample auto-augment policies on batches, their kernels, plans and adapters."""
 
-from . import functional
+from . import corruptions, functional
 from .adapters import Batch, to_batch
 from .executor import apply_plan
 from .ops import OP_IDS, OPS
@@ -23,6 +23,7 @@ __all__ = [
     "RandAugment",
     "TrivialAugmentWide",
     "apply_plan",
+    "corruptions",
     "format_policy",
     "functional",
     "parse_policy",
