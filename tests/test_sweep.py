@@ -185,3 +185,25 @@ def test_digits_split_is_stratified_and_fixed():
     assert len(data.corruption_index) == 500
     again = load_sweep_data(spec)
     assert torch.equal(again.train.images, data.train.images)
+
+
+def test_corrupt_command_writes_a_deterministic_copy(tmp_path, capsys):
+    import numpy as np
+    import PIL.Image
+
+    for label in ("a", "b"):
+        (tmp_path / "src" / label).mkdir(parents=True)
+        for i in range(2):
+            pixels = np.random.default_rng(i).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+            PIL.Image.fromarray(pixels).save(tmp_path / "src" / label / f"{i}.png")
+    arguments = ["corrupt", "--data", str(tmp_path / "src"), "--corruptions", "fog,jpeg_compression", "--no-progress"]
+    assert main([*arguments, "--severities", "2,5", "--out", str(tmp_path / "one")]) == 0
+    assert "wrote 16 images" in capsys.readouterr().out
+    assert main([*arguments, "--severities", "2,5", "--out", str(tmp_path / "two")]) == 0
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.png"))
+    assert len(files) == 16 and Path("fog/5/b/1.png") in files
+    assert all((tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes() for f in files)
+    assert main([*arguments, "--severities", "6", "--out", str(tmp_path / "bad")]) == 2
+    assert "severities" in capsys.readouterr().err
+    assert main(["corrupt", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "x"), "--no-progress"]) == 2
+    assert "no such file or directory" in capsys.readouterr().err
