@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..meters import diversity
 from .records import RunRecord, SweepSpec
 
 __all__ = ["DEFINITIONS", "DoseRow", "Estimate", "Summary", "summarize", "t_quantile_975"]
@@ -353,12 +354,7 @@ def _corruption_means(record: RunRecord) -> dict[str, float]:
 
 
 def _diversity(record: RunRecord, base: RunRecord | None) -> float | None:
-    if base is None:
-        return None
-    loss, reference = float(record.final_train_loss), float(base.final_train_loss)
-    if not math.isfinite(reference) or reference <= 0:
-        return None
-    return loss / reference
+    return None if base is None else diversity(record.final_train_loss, base.final_train_loss)
 
 
 def summarize(records: list[RunRecord], spec: SweepSpec) -> Summary:

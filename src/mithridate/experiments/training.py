@@ -27,6 +27,7 @@ from .. import __version__
 from ..dose import ConstantSchedule, Dose
 from ..image.policies import Policy
 from ..image.policy_string import parse_policy
+from ..meters import accuracy, affinity, corruption_accuracy
 from .models import build_model
 from .records import RunRecord, SweepSpec
 
@@ -142,16 +143,9 @@ def train(
     return TrainStats(last_loss / max(last_count, 1), time.perf_counter() - start, augment_seconds, augmented)
 
 
-@torch.inference_mode()
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, device: torch.device) -> float:
-    """Top-1 accuracy in [0, 1], in batches of 1,000."""
-    model.eval()
-    correct = 0
-    for start in range(0, len(images), 1000):
-        x = images[start : start + 1000].to(device).float().div_(255)
-        predicted = model(x).argmax(dim=1).cpu()
-        correct += int((predicted == labels[start : start + 1000]).sum())
-    return correct / max(len(images), 1)
+    """Top-1 accuracy in [0, 1] (see `mithridate.meters.accuracy`)."""
+    return accuracy(model, images, labels, device)
 
 
 def _peak_memory_mb(device: torch.device) -> float:
@@ -195,9 +189,7 @@ def run_one(task: RunTask, prepared: dict | None = None) -> RunRecord:
     test_images, test_labels = prepared["test_images"], prepared["test_labels"]
     clean = evaluate(model, test_images, test_labels, device)
     corruption_labels = test_labels[prepared["corruption_index"]]
-    per_corruption = {
-        key: evaluate(model, images, corruption_labels, device) for key, images in prepared["corrupted"].items()
-    }
+    per_corruption = corruption_accuracy(model, prepared["corrupted"], corruption_labels, device)
     affinity = _affinity(task, policy, new_model, test_images, test_labels, device, model if active is None else None)
     eval_seconds = time.perf_counter() - tick
 
@@ -239,6 +231,5 @@ def _affinity(task, policy, new_model, images, labels, device, dose_zero_model) 
         return None
     reference = new_model()
     reference.load_state_dict(torch.load(path, map_location=device, weights_only=True))
-    clean = evaluate(reference, images, labels, device)
     augmented = policy(images, index=torch.arange(len(images)), epoch=0)
-    return evaluate(reference, augmented, labels, device) / clean if clean else None
+    return affinity(reference, images, augmented, labels, device)
