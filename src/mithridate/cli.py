@@ -4,6 +4,7 @@
     mithridate show runs/NAME [--json]
     mithridate corrupt --data DIR --out DIR2 [--corruptions ...] [--severities ...]
     mithridate preview --policy ta_wide --data digits --out preview.png --seed 0 --rows 4 --cols 6
+    mithridate bench [--device cpu] [--sizes 32:1024,224:128] [--threads 1,all] [--out benchmarks/results]
 
 Each subcommand has an `_add_<name>` function that declares its arguments and a `_run_<name>` function
 that does the work and returns the exit status. Errors in what the user gave (an unknown policy, a
@@ -282,6 +283,89 @@ def _run_corrupt(args: argparse.Namespace) -> int:
     return 0
 
 
+# bench ------------------------------------------------------------------------------------------------
+
+
+def _sizes(text: str) -> tuple[tuple[int, int], ...]:
+    pairs = []
+    for part in text.split(","):
+        side, _, batch = part.strip().partition(":")
+        try:
+            pairs.append((int(side), int(batch)))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected SIDE:BATCH pairs such as 32:1024,224:128, got {part!r}"
+            ) from None
+    return tuple(pairs)
+
+
+def _thread_counts(text: str) -> tuple[int, ...]:
+    counts = []
+    for part in text.split(","):
+        part = part.strip()
+        if part == "all":
+            counts.append(os.cpu_count() or 1)
+            continue
+        try:
+            counts.append(int(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected thread counts or 'all', such as 1,all, got {part!r}") from None
+    return tuple(dict.fromkeys(counts))
+
+
+def _add_bench(subparsers: argparse._SubParsersAction) -> None:
+    from .bench.cases import GROUPS
+    from .bench.libraries import LIBRARIES
+
+    parser = subparsers.add_parser(
+        "bench",
+        help="throughput side by side with torchvision, albumentations, kornia, torchaug, imagecorruptions",
+        description=(
+            "Time per-sample policies, the 14 single ops, the corruption suite and a batch copy, one process "
+            "per library on the same uint8 photos; write NAME.md, NAME.json and NAME.png under --out. "
+            "Peers that are not installed are skipped with a line saying so (pip install -e '.[bench]')."
+        ),
+    )
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    parser.add_argument("--sizes", type=_sizes, default=None, help="SIDE:BATCH pairs (default: 32:1024,224:128)")
+    parser.add_argument("--threads", type=_thread_counts, default=None, help="thread counts or 'all' (default: 1,all)")
+    parser.add_argument("--libraries", type=_names, default=LIBRARIES, help=f"some of {','.join(LIBRARIES)}")
+    parser.add_argument("--groups", type=_names, default=GROUPS, help=f"some of {','.join(GROUPS)}")
+    parser.add_argument("--repeats", type=_positive_int, default=5, help="timed repetitions per case (default: 5)")
+    parser.add_argument(
+        "--target-seconds", type=float, default=0.2, help="length of one repetition in seconds (default: 0.2)"
+    )
+    parser.add_argument(
+        "--cifar", default=None, help="CIFAR-10 image folder for 32x32 inputs (default: ../shared/data)"
+    )
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="folder of the outputs")
+    parser.add_argument("--name", default=None, help="file name of the outputs (default: bench_<device>)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 32:16, one thread, one repetition")
+    parser.set_defaults(run=_run_bench)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from .bench import BenchSettings, run_bench
+    from .bench.report import write_outputs
+
+    quick = args.quick
+    settings = BenchSettings(
+        sizes=args.sizes or (((32, 16),) if quick else ((32, 1024), (224, 128))),
+        threads=args.threads or ((1,) if quick else (1, os.cpu_count() or 1)),
+        device=args.device,
+        libraries=tuple(args.libraries),
+        groups=tuple(args.groups),
+        repeats=1 if quick else args.repeats,
+        target_seconds=0.005 if quick else args.target_seconds,
+        cifar=args.cifar,
+    )
+    result = run_bench(settings, echo=lambda line: print(line, file=sys.stderr))
+    paths = write_outputs(result, args.out, args.name or f"bench_{args.device}")
+    print(paths["markdown"].read_text())
+    print(f"wrote {paths['markdown']}, {paths['json']}, {paths['chart']}", file=sys.stderr)
+    return 0
+
+
 # The command ------------------------------------------------------------------------------------------
 
 
@@ -295,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_show(subparsers)
     _add_corrupt(subparsers)
     _add_preview(subparsers)
+    _add_bench(subparsers)
     return parser
 
 
