@@ -360,7 +360,11 @@ def _run_bench(args: argparse.Namespace) -> int:
         cifar=args.cifar,
     )
     result = run_bench(settings, echo=lambda line: print(line, file=sys.stderr))
-    paths = write_outputs(result, args.out, args.name or f"bench_{args.device}")
+    name = args.name or f"bench_{args.device}"
+    if args.name is None and args.device == "cuda":  # results name the GPU they come from
+        gpu = result["machine"].get("gpu", "gpu").lower()
+        name += "_" + "_".join("".join(c if c.isalnum() else " " for c in gpu).split()[:3])
+    paths = write_outputs(result, args.out, name)
     print(paths["markdown"].read_text())
     print(f"wrote {paths['markdown']}, {paths['json']}, {paths['chart']}", file=sys.stderr)
     return 0
@@ -380,6 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corrupt(subparsers)
     _add_preview(subparsers)
     _add_bench(subparsers)
+    from .experiments import garbage_cli  # `garbage` and `synthetic`: the issue-5 experiments
+
+    garbage_cli.add_parsers(subparsers)
     return parser
 
 
