@@ -561,3 +561,17 @@ def test_corrupt_folder_errors(tmp_path) -> None:
     with pytest.raises(DatasetError, match=r"x.jpg and x.png would both be written as a/x.png"):
         corrupt_folder(tmp_path / "src", tmp_path / "out", progress=False)
     assert not (tmp_path / "out").exists(), "nothing is written when the input is bad"
+
+
+@pytest.mark.parametrize("name", ["frost", "gaussian_noise", "glass_blur", "spatter"])
+def test_a_batch_in_pieces_gives_the_same_images(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an accelerator big batches go in pieces (cuDNN refuses huge ones); the pieces change nothing."""
+    from mithridate.image import corruptions as module
+
+    images = torch.randint(0, 256, (7, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(3))
+    whole = module.corrupt(images, name, 3, seed=5)
+    monkeypatch.setattr(module, "_piece_size", lambda device, n: 3)
+    kernel, calls = module._KERNELS[name], []
+    monkeypatch.setitem(module._KERNELS, name, lambda x, c, ctx: calls.append(len(x)) or kernel(x, c, ctx))
+    assert torch.equal(module.corrupt(images, name, 3, seed=5), whole)
+    assert calls == [3, 3, 1]

@@ -91,6 +91,7 @@ SEVERITIES: tuple[int, ...] = (1, 2, 3, 4, 5)
 CIFAR_MAX_SIDE = 64
 # Stream numbers of the corruptions: far from the policies' small stream ids, 64 slots each.
 _STREAM_BASE = 0xC0_0000
+_ACCELERATOR_PIECE = 16384
 _STREAMS = {name: _STREAM_BASE + 64 * i for i, name in enumerate(CORRUPTIONS)}
 
 
@@ -135,6 +136,11 @@ def parameters(corruption: str, severity: int, params: str = "cifar") -> Any:
     return PARAMS[table][name][level - 1]
 
 
+def _piece_size(device: torch.device, n: int) -> int:
+    """How many images one kernel call takes: all on the CPU, at most 16,384 on an accelerator."""
+    return n if device.type == "cpu" else min(n, _ACCELERATOR_PIECE)
+
+
 def corrupt(
     images: Any,
     corruption: str,
@@ -166,8 +172,15 @@ def corrupt(
         return batch.restore(x.clone())
     integral = x.dtype == torch.uint8
     work = x.to(torch.float32) / 255.0 if integral else x.clone()
-    ctx = Context(Key(seed, 0, None), index_tensor, _STREAMS[name], integral, table)
-    out = _KERNELS[name](work, PARAMS[table][name][level - 1], ctx).clamp(0.0, 1.0)
+    kernel, params_ = _KERNELS[name], PARAMS[table][name][level - 1]
+    # cuDNN's sampler (used by grid_sample with align_corners=True) refuses very large batches: on an
+    # accelerator the batch goes in pieces; each sample's draws depend only on its index, so nothing changes.
+    size = _piece_size(x.device, n)
+    pieces = []
+    for start in range(0, n, size):
+        ctx = Context(Key(seed, 0, None), index_tensor[start : start + size], _STREAMS[name], integral, table)
+        pieces.append(kernel(work[start : start + size], params_, ctx).clamp(0.0, 1.0))
+    out = pieces[0] if len(pieces) == 1 else torch.cat(pieces)
     if not integral:
         return batch.restore(out.to(x.dtype))
     return batch.restore(torch.floor(out * 255.0 + 1e-3).clamp_(0, 255).to(torch.uint8))
