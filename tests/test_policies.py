@@ -491,3 +491,17 @@ def test_chunking_does_not_change_results(policy_string, monkeypatch):
     assert torch.equal(policy.apply(images, plan), whole)
     monkeypatch.setattr(executor, "CPU_CHUNK_ELEMENTS", 3 * 20 * 28 * 3)  # the default path, 3 per chunk
     assert torch.equal(apply_plan(images, plan, **kwargs), whole)
+
+
+def test_drawn_plans_skip_value_checks_but_not_shapes():
+    """Policies build plans with Plan.drawn (no device read-back); Plan(...) still checks every value."""
+    ops = torch.full((2, 1, 1), mt.image.OP_IDS["Posterize"], dtype=torch.int64)
+    bad = torch.full((2, 1, 1), 9.0)  # 9 bits: outside [0, 8]
+    with pytest.raises(ValueError, match="outside"):
+        Plan(ops, bad)
+    assert Plan.drawn(ops, bad).magnitudes is bad
+    with pytest.raises(ValueError, match=r"Plan\.drawn: expected"):
+        Plan.drawn(ops.view(2, 1), bad.view(2, 1))
+    plan = mt.image.TrivialAugmentWide(seed=0).sample(6, (8, 8))
+    assert isinstance(plan, Plan) and plan.ops.shape == (6, 1, 1)
+    Plan(plan.ops, plan.magnitudes)  # what a policy draws passes the full checks

@@ -61,6 +61,21 @@ class Plan:
         elif self.weights.shape != (n, w + 1):
             raise ValueError(f"Plan.weights: expected shape ({n}, {w + 1}), got {tuple(self.weights.shape)}")
 
+    @classmethod
+    def drawn(cls, ops: torch.Tensor, magnitudes: torch.Tensor, weights: torch.Tensor | None = None) -> Plan:
+        """A plan a policy drew: shapes and dtypes are checked, values are not.
+
+        A policy's draws are valid by construction; checking their values would read the device's memory
+        back to the host, a synchronisation per batch on a GPU. Plans from anywhere else use `Plan(...)`.
+        """
+        if ops.ndim != 3 or ops.dtype != torch.int64 or magnitudes.shape != ops.shape:
+            raise ValueError(f"Plan.drawn: expected int64 ops and float magnitudes shaped (N, W, D), got {ops.shape}")
+        plan = object.__new__(cls)
+        object.__setattr__(plan, "ops", ops)
+        object.__setattr__(plan, "magnitudes", magnitudes)
+        object.__setattr__(plan, "weights", weights)
+        return plan
+
     @property
     def num_samples(self) -> int:
         return self.ops.shape[0]

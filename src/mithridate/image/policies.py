@@ -313,7 +313,7 @@ class Policy(ABC):
             untouched = torch.zeros_like(weights)
             untouched[:, 0] = 1.0
             weights = torch.where(gate.view(-1, 1), weights, untouched)
-        return Plan(ops, magnitudes, weights)
+        return Plan.drawn(ops, magnitudes, weights)
 
     # Applying -----------------------------------------------------------------------------------------
 

@@ -158,8 +158,9 @@ def autocontrast(images: torch.Tensor) -> torch.Tensor:
     maximum = floating.amax(dim=(-2, -1), keepdim=True)
     flat = maximum == minimum
     inv_scale = maximum.sub_(minimum).mul_(1.0 / bound)
-    minimum[flat] = 0.0
-    inv_scale[flat] = 1.0
+    # torch.where rather than masked assignment, which reads the mask back to the host on a GPU.
+    minimum = torch.where(flat, 0.0, minimum)
+    inv_scale = torch.where(flat, 1.0, inv_scale)
     return floating.sub(minimum).div_(inv_scale).clamp_(0, bound).to(images.dtype)
 
 
