@@ -7,6 +7,8 @@ set -euo pipefail
 out="${1:-benchmarks/results}"
 if ls gpu_wheels/*.whl >/dev/null 2>&1; then python3 -m pip install -q --no-deps --no-index gpu_wheels/*.whl; fi
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
-PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}" python3 -m mithridate.cli bench --device cuda \
-    --sizes 32:1024,32:131072,224:128 --threads 1 \
+export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
+python3 benchmarks/gpu_syncs.py
+python3 -m mithridate.cli bench --device cuda \
+    --sizes 32:1024,32:16384,224:128 --threads 1 \
     --libraries mithridate,torchvision,kornia,torchaug,copy --repeats 3 --target-seconds 0.1 --out "$out"
