@@ -181,7 +181,11 @@ def equalize(images: torch.Tensor) -> torch.Tensor:
     last = cum.argmax(dim=-1, keepdim=True)
     non_max = flat.shape[-1] - hist.gather(-1, last)
     step = non_max.div(255, rounding_mode="floor")
-    lut = (cum[..., :-1] + step // 2).div_(step.clamp(min=1), rounding_mode="floor").clamp_(0, 255).to(torch.uint8)
+    # PIL's (cum + step // 2) // step on non-negative integers, in float64: exact (the quotient's distance
+    # to the next integer, at least 1 / step, exceeds its rounding error while cum < 2**52), and 10x
+    # faster than integer floor division, which the CPU runs element by element.
+    numerator = (cum[..., :-1] + step // 2).to(torch.float64)
+    lut = numerator.div_(step.clamp(min=1).to(torch.float64)).floor_().clamp_(0, 255).to(torch.uint8)
     lut = torch.cat([lut.new_zeros((n, c, 1)), lut], dim=-1)
     # Channels with a single non-zero bin keep their values: an identity table, chosen per channel on the
     # (n, c, 256) tables rather than per pixel (measured 10-20% faster than a full-size where).
