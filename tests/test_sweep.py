@@ -207,3 +207,31 @@ def test_corrupt_command_writes_a_deterministic_copy(tmp_path, capsys):
     assert "severities" in capsys.readouterr().err
     assert main(["corrupt", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "x"), "--no-progress"]) == 2
     assert "no such file or directory" in capsys.readouterr().err
+
+
+def test_synthetic_ratio_axis_mixes_rendered_digits_at_the_dose(tmp_path):
+    """On the synthetic-ratio axis a dose is the share of rendered digits in a fixed-size training set."""
+    spec = SweepSpec(**{**TINY, "axis": "synthetic-ratio", "doses": (0.0, 0.4, 1.0), "seeds": 1})
+    assert resolve_spec(spec).synthetic == "rendered-digits"
+    data = load_sweep_data(resolve_spec(spec))
+    assert data.synthetic is not None and data.synthetic.images.shape == (50, 1, 32, 32)
+    assert torch.bincount(data.synthetic.labels).tolist() == [5] * 10
+    assert not torch.equal(data.synthetic.images, data.train.images)
+    assert dose_policy(resolve_spec(spec), 0.4, 0).dose == mt.Dose()  # the policy keeps its own dose
+    run_sweep(spec, tmp_path / "syn", jobs=1, progress=False, echo=lambda line: None)
+    with ResultsStore(tmp_path / "syn" / "results.sqlite") as store:
+        records = sorted(store.runs(), key=lambda record: record.dose)
+    assert [record.extra["synthetic_images"] for record in records] == [0, 20, 50]
+    assert all(record.extra["train_images"] == 50 for record in records)
+    assert all(record.affinity is None for record in records)
+
+
+def test_synthetic_source_is_checked():
+    with pytest.raises(ValueError, match="synthetic-ratio axis only"):
+        SweepSpec(synthetic="rendered-digits")
+    with pytest.raises(ValueError, match=r"shares in \[0, 1\]"):
+        SweepSpec(axis="synthetic-ratio", doses=(0.0, 1.5))
+    with pytest.raises(ValueError, match="needs a synthetic source"):
+        resolve_spec(SweepSpec(data="../shared/data/cifar10-small", axis="synthetic-ratio"))
+    # specs without a synthetic source hash as they did before the field existed
+    assert "synthetic" not in SweepSpec().to_dict()

@@ -169,7 +169,16 @@ def _add_sweep(subparsers: argparse._SubParsersAction) -> None:
         "--data", help="'digits' (default), an image folder with train/ and test/, a CIFAR-10 python-batch folder"
     )
     parser.add_argument("--policy", help="policy string (default: ta_wide)")
-    parser.add_argument("--axis", choices=("strength", "p"), help="dose axis (default: strength)")
+    parser.add_argument(
+        "--axis",
+        choices=("strength", "p", "synthetic-ratio"),
+        help="dose axis (default: strength); synthetic-ratio: the share of synthetic training images",
+    )
+    parser.add_argument(
+        "--synthetic",
+        help="synthetic images for --axis synthetic-ratio: rendered-digits (the default for digits) or an "
+        "image folder with the data's classes",
+    )
     parser.add_argument("--doses", type=_floats, help="doses, e.g. 0,0.5,1,1.5,2,3 (the default)")
     parser.add_argument("--seeds", type=_positive_int, help="number of seeds (default: 3)")
     parser.add_argument("--epochs", type=_positive_int, help="training epochs (default: by data)")

@@ -11,8 +11,12 @@ from typing import Any
 
 __all__ = ["AXES", "DEFAULT_DOSES", "RunRecord", "SweepSpec"]
 
-AXES = ("strength", "p")
-DEFAULT_DOSES = {"strength": (0.0, 0.5, 1.0, 1.5, 2.0, 3.0), "p": (0.0, 0.25, 0.5, 0.75, 1.0)}
+AXES = ("strength", "p", "synthetic-ratio")
+DEFAULT_DOSES = {
+    "strength": (0.0, 0.5, 1.0, 1.5, 2.0, 3.0),
+    "p": (0.0, 0.25, 0.5, 0.75, 1.0),
+    "synthetic-ratio": (0.0, 0.25, 0.5, 0.75, 1.0),
+}
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,10 @@ class SweepSpec:
     documented defaults (see `mithridate.experiments.sweep_data`), resolved before hashing so the hash
     names what actually runs. `train_size` is per class; `corruption_test_size` is how many test images
     (stratified) are corrupted for the robustness measure.
+
+    On the `synthetic-ratio` axis a dose is the share of synthetic images in the training set (its size
+    fixed), drawn from `synthetic`: "rendered-digits" (digits rendered from fonts, the default for
+    digits) or an image folder with the training data's classes; the policy keeps the dose of its string.
     """
 
     data: str = "digits"
@@ -42,6 +50,7 @@ class SweepSpec:
     severities: tuple[int, ...] = (1, 2, 3, 4, 5)
     corruptions: tuple[str, ...] | None = None
     corruption_test_size: int | None = None
+    synthetic: str | None = None
 
     def __post_init__(self) -> None:
         if self.axis not in AXES:
@@ -51,8 +60,11 @@ class SweepSpec:
             raise ValueError("doses: expected at least one dose")
         if any(math.isnan(d) or d < 0 for d in doses):
             raise ValueError(f"doses: expected non-negative numbers, got {list(doses)}")
-        if self.axis == "p" and any(d > 1 for d in doses):
-            raise ValueError(f"doses: on the p axis doses are probabilities in [0, 1], got {list(doses)}")
+        if self.axis in ("p", "synthetic-ratio") and any(d > 1 for d in doses):
+            what = "probabilities" if self.axis == "p" else "shares"
+            raise ValueError(f"doses: on the {self.axis} axis doses are {what} in [0, 1], got {list(doses)}")
+        if self.synthetic is not None and self.axis != "synthetic-ratio":
+            raise ValueError(f"synthetic: a synthetic source is used on the synthetic-ratio axis only, not {self.axis}")
         if len(set(doses)) != len(doses):
             raise ValueError(f"doses: expected distinct doses, got {list(doses)}")
         object.__setattr__(self, "doses", tuple(sorted(doses)))
@@ -65,7 +77,10 @@ class SweepSpec:
             object.__setattr__(self, "corruptions", tuple(self.corruptions))
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+        values = {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+        if values["synthetic"] is None:  # absent, as before the field existed: older sweeps keep their hash
+            del values["synthetic"]
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> SweepSpec:

@@ -67,6 +67,7 @@ _BEST = "#c62828"
 _AXIS_LABELS = {
     "strength": "dose: strength (scale of the magnitude range; 1 = the policy's standard range)",
     "p": "dose: p (probability that a sample is augmented)",
+    "synthetic-ratio": "dose: share of synthetic images in the training set (its size fixed)",
 }
 
 

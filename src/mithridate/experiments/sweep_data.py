@@ -25,9 +25,13 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
+from ..data.rendered_digits import rendered_digits_dataset
 from ..image.corruptions import CORRUPTIONS, corrupt
 from .datasets import DatasetError, ImageDataset, load_cifar10_batches, load_digits, load_image_folder
 from .records import SweepSpec
+
+RENDERED_DIGITS = "rendered-digits"
+"""The synthetic source of digits: 0-9 rendered from matplotlib's fonts with domain randomisation."""
 
 __all__ = ["SweepData", "corrupted_test_set", "load_sweep_data", "resolve_spec"]
 
@@ -66,6 +70,13 @@ def resolve_spec(spec: SweepSpec) -> SweepSpec:
     changes = {name: value for name, value in defaults.items() if getattr(spec, name) is None}
     if spec.corruptions is None:
         changes["corruptions"] = CORRUPTIONS
+    if spec.axis == "synthetic-ratio" and spec.synthetic is None:
+        if kind != "digits":
+            raise ValueError(
+                "synthetic: the synthetic-ratio axis needs a synthetic source (--synthetic FOLDER, an image folder "
+                "with the training data's classes); only digits has a default (rendered-digits)"
+            )
+        changes["synthetic"] = RENDERED_DIGITS
     unknown = sorted(set(spec.corruptions or ()) - set(CORRUPTIONS))
     if unknown:
         raise ValueError(f"corruptions: unknown {unknown}; expected some of {', '.join(CORRUPTIONS)}")
@@ -102,6 +113,7 @@ class SweepData:
     mean: torch.Tensor
     std: torch.Tensor
     corruption_index: torch.Tensor
+    synthetic: ImageDataset | None = None
 
     @property
     def channels(self) -> int:
@@ -112,14 +124,38 @@ class SweepData:
         return len(self.train.classes)
 
 
+def _upsample_digits(digits: ImageDataset) -> ImageDataset:
+    """8x8 digits at 32x32, as the sweep trains on them."""
+    images = F.interpolate(digits.images.float(), size=(32, 32), mode="bilinear", align_corners=False)
+    return ImageDataset(images.round().clamp(0, 255).to(torch.uint8), digits.labels, digits.classes)
+
+
+def _synthetic(spec: SweepSpec, train: ImageDataset) -> ImageDataset | None:
+    """The synthetic images of the synthetic-ratio axis: as many per class as the training set has."""
+    if spec.axis != "synthetic-ratio":
+        return None
+    per_class = max(int(torch.bincount(train.labels).max()), 1)
+    if spec.synthetic == RENDERED_DIGITS:
+        rendered = _upsample_digits(rendered_digits_dataset(per_class, seed=SPLIT_SEED))
+        if _kind(spec.data) != "digits" or tuple(rendered.images.shape[1:]) != tuple(train.images.shape[1:]):
+            raise DatasetError("synthetic: rendered-digits goes with data digits only")
+        return rendered
+    folder = load_image_folder(spec.synthetic, size=tuple(train.images.shape[-2:]), limit_per_class=per_class)
+    if folder.classes != train.classes:
+        raise DatasetError(
+            f"synthetic {spec.synthetic!r}: expected the training data's classes {list(train.classes)}, "
+            f"got {list(folder.classes)}"
+        )
+    if folder.images.shape[1] != train.images.shape[1]:
+        raise DatasetError(f"synthetic {spec.synthetic!r}: expected {train.images.shape[1]}-channel images")
+    return folder
+
+
 def load_sweep_data(spec: SweepSpec) -> SweepData:
     """Load and split the data of a resolved spec (see the module docstring)."""
     kind = _kind(spec.data)
     if kind == "digits":
-        digits = load_digits()
-        images = F.interpolate(digits.images.float(), size=(32, 32), mode="bilinear", align_corners=False)
-        digits = ImageDataset(images.round().clamp(0, 255).to(torch.uint8), digits.labels, digits.classes)
-        train, test = _split(digits, spec.train_size or 30)
+        train, test = _split(_upsample_digits(load_digits()), spec.train_size or 30)
     elif kind == "cifar-batches":
         train, test = load_cifar10_batches(spec.data, "train"), load_cifar10_batches(spec.data, "test")
         train = train.subset(_stratified(train.labels, spec.train_size, SPLIT_SEED))
@@ -138,7 +174,7 @@ def load_sweep_data(spec: SweepSpec) -> SweepData:
     if spec.corruption_test_size is not None and spec.corruption_test_size < len(test):
         per_class = max(spec.corruption_test_size // len(test.classes), 1)
         corruption_index = _stratified(test.labels, per_class, SPLIT_SEED)
-    return SweepData(train, test, mean, std, corruption_index)
+    return SweepData(train, test, mean, std, corruption_index, _synthetic(spec, train))
 
 
 def corrupted_test_set(data: SweepData, spec: SweepSpec) -> dict[str, torch.Tensor]:

@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .. import __version__
+from ..data.mix import Mix
 from ..dose import ConstantSchedule, Dose
 from ..image.policies import Policy
 from ..image.policy_string import parse_policy
@@ -54,6 +55,8 @@ class RunTask:
 def dose_policy(spec: SweepSpec, dose: float, seed: int) -> Policy:
     """The spec's policy with its dose set along the sweep's axis (the string's other component kept)."""
     policy = parse_policy(spec.policy, seed=seed)
+    if spec.axis == "synthetic-ratio":  # the dose is the data's mix; the policy keeps its own dose
+        return policy
     base = policy.schedule.dose if isinstance(policy.schedule, ConstantSchedule) else Dose()
     field = "strength" if spec.axis == "strength" else "p"
     policy.schedule = ConstantSchedule(dataclasses.replace(base, **{field: dose}))
@@ -73,6 +76,9 @@ def save_prepared(path: Path, data, corrupted: dict[str, torch.Tensor]) -> None:
         "corruption_index": data.corruption_index,
         "corrupted": corrupted,
     }
+    if data.synthetic is not None:
+        payload["synthetic_images"] = data.synthetic.images
+        payload["synthetic_labels"] = data.synthetic.labels
     partial = path.with_suffix(".partial")
     torch.save(payload, partial)
     os.replace(partial, path)
@@ -183,14 +189,19 @@ def run_one(task: RunTask, prepared: dict | None = None) -> RunRecord:
     model = new_model()
     policy = dose_policy(spec, task.dose, task.seed)
     active = None if policy.dose.is_zero else policy
-    stats = train(model, prepared["train_images"], prepared["train_labels"], active, spec, task.seed, device)
+    train_images, train_labels, extra = _training_set(task, prepared)
+    stats = train(model, train_images, train_labels, active, spec, task.seed, device)
 
     tick = time.perf_counter()
     test_images, test_labels = prepared["test_images"], prepared["test_labels"]
     clean = evaluate(model, test_images, test_labels, device)
     corruption_labels = test_labels[prepared["corruption_index"]]
     per_corruption = corruption_accuracy(model, prepared["corrupted"], corruption_labels, device)
-    affinity = _affinity(task, policy, new_model, test_images, test_labels, device, model if active is None else None)
+    if spec.axis == "synthetic-ratio":  # affinity measures a policy's dose; here the dose is the data
+        affinity = None
+    else:
+        dose_zero_model = model if active is None else None
+        affinity = _affinity(task, policy, new_model, test_images, test_labels, device, dose_zero_model)
     eval_seconds = time.perf_counter() - tick
 
     return RunRecord(
@@ -213,8 +224,20 @@ def run_one(task: RunTask, prepared: dict | None = None) -> RunRecord:
         versions=_versions(),
         started_at=started,
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        extra={"device": task.device, "epochs": spec.epochs, "train_images": len(prepared["train_images"])},
+        extra={"device": task.device, "epochs": spec.epochs, "train_images": len(train_images), **extra},
     )
+
+
+def _training_set(task: RunTask, prepared: dict) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """The training images and labels of a run: on the synthetic-ratio axis, real and synthetic images mixed
+    at the dose (the set's size fixed, the choice drawn from the seed), else the real training set."""
+    images, labels = prepared["train_images"], prepared["train_labels"]
+    if task.spec.axis != "synthetic-ratio":
+        return images, labels, {}
+    synthetic_images, synthetic_labels = prepared["synthetic_images"], prepared["synthetic_labels"]
+    mix = Mix(range(len(images)), range(len(synthetic_images)), task.dose, seed=task.seed, replace=True)
+    mixed = mix.take(images, synthetic_images), mix.take(labels, synthetic_labels)
+    return *mixed, {"synthetic_images": mix.n_synthetic}
 
 
 def _affinity(task, policy, new_model, images, labels, device, dose_zero_model) -> float | None:
