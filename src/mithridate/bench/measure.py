@@ -34,8 +34,8 @@ def measure(
     A repetition lasts about `target_seconds`. A per-image runner costs the same per image whatever the
     batch, so a repetition is one call on the first `count` images (at most n): slow per-image peers are
     measured on fewer images instead of for minutes. A batch runner processes all n images per call, and
-    a repetition is `calls` calls (at least `min_calls`: a library that draws one op per call needs many
-    calls for its mean cost, not the cost of whichever op it drew).
+    a repetition is `calls` calls; all repetitions together make at least `min_calls` calls (a library
+    that draws one op per call needs many calls for its mean cost, not the cost of whichever op it drew).
     """
     count, calls = n, 1
     _seconds(lambda: runner(1 if per_image else n), synchronize)  # warm-up: imports, caches, lazy set-up
@@ -44,7 +44,7 @@ def measure(
         count = max(1, min(n, math.ceil(target_seconds / one)))
     else:
         one = max(_seconds(lambda: runner(n), synchronize), 1e-7)
-        calls = max(min_calls, math.ceil(target_seconds / one))
+        calls = max(math.ceil(min_calls / repeats), math.ceil(target_seconds / one))
     rates = [count * calls / max(_seconds(lambda: runner(count), synchronize, calls), 1e-9) for _ in range(repeats)]
     return {
         "img_per_s": statistics.median(rates),
