@@ -140,6 +140,8 @@ def test_tiny_experiment_findings_report_results_and_resume(tiny, capsys):
     assert summary.format_table() in capsys.readouterr().out
     assert main(["garbage", "--show", "--json", "--out", str(out)]) == 0
     assert json.loads(capsys.readouterr().out)[0]["spec"]["experiment"] == "garbage"
+    assert main(["show", str(out)]) == 0  # `mithridate show` reads these folders too
+    assert summary.format_table() in capsys.readouterr().out
 
 
 def test_config_cells_and_recipe():

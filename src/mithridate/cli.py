@@ -243,16 +243,23 @@ def _run_sweep(args: argparse.Namespace) -> int:
 
 
 def _add_show(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("show", help="print a sweep's table again from its store")
-    parser.add_argument("folder", type=Path, help="the sweep folder (runs/NAME)")
+    parser = subparsers.add_parser("show", help="print the tables of a sweep, garbage or synthetic folder again")
+    parser.add_argument("folder", type=Path, help="the run folder (runs/NAME)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(run=_run_show)
 
 
 def _run_show(args: argparse.Namespace) -> int:
+    from .experiments.grid import GRID_FILE
     from .experiments.sweep import show_sweep
 
-    summaries = show_sweep(args.folder)
+    folder = Path(args.folder)
+    if (folder / GRID_FILE).is_file() and not (folder / "results.sqlite").is_file():
+        from .experiments.garbage_cli import show_grid_folder  # a `garbage` or `synthetic` folder
+
+        summaries = show_grid_folder(folder)
+    else:
+        summaries = show_sweep(args.folder)
     if args.json:
         print(json.dumps([summary.to_dict() for summary in summaries], indent=2))
     else:
