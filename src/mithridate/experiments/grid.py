@@ -33,15 +33,16 @@ import platform
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .store import StoreError, _finite_or_none, _json_default
+from .sqlite_file import SQLiteFile, StoreError
+from .store import _finite_or_none, _json_default
 from .summary import Estimate
 
 __all__ = [
@@ -60,7 +61,6 @@ __all__ = [
 GRID_FILE = "grid.sqlite"
 GRID_SCHEMA_VERSION = 1
 
-_SQLITE_HEADER = b"SQLite format 3\x00"
 _SCHEMA = """
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
@@ -184,59 +184,14 @@ class GridRecord:
         )
 
 
-class GridStore:
+class GridStore(SQLiteFile):
     """The specs and finished cell-seeds of grid experiments, in one SQLite file (created with its folder).
 
     Open one per process: an SQLite connection must not cross a fork. `timeout` is how many seconds a writer
     waits for another process's transaction.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
-        self.path = Path(path)
-        self._pid = os.getpid()
-        self._conn: sqlite3.Connection | None = None
-        self._check_file()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
-        except sqlite3.Error as error:
-            raise StoreError(f"{self.path}: cannot open the grid store: {error}") from error
-        self._conn = conn
-        try:
-            self._configure(conn, timeout)
-            self._init_schema(conn)
-        except sqlite3.DatabaseError as error:
-            self.close()
-            raise StoreError(f"{self.path}: not a usable grid store (SQLite says: {error})") from error
-        except BaseException:
-            self.close()
-            raise
-
-    def _check_file(self) -> None:
-        if self.path.exists() and not self.path.is_file():
-            raise StoreError(f"{self.path}: expected a grid store file (SQLite), found a directory or other")
-        if self.path.is_file():
-            with open(self.path, "rb") as file:
-                header = file.read(len(_SQLITE_HEADER))
-            if header and header != _SQLITE_HEADER:
-                raise StoreError(f"{self.path}: not an SQLite database, so not a grid store; move it away")
-
-    def _configure(self, conn: sqlite3.Connection, timeout: float) -> None:
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        deadline = time.monotonic() + timeout
-        while True:  # switching a new file to WAL may meet another process doing the same: retry
-            try:
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                break
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        if str(mode).lower() != "wal":
-            raise StoreError(
-                f"{self.path}: the grid store needs SQLite's WAL journal mode (got {mode!r}); use a local disk"
-            )
-        conn.execute("PRAGMA synchronous = FULL")
+    KIND = "grid store"
 
     def _version(self, conn: sqlite3.Connection) -> int | None:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -269,24 +224,6 @@ class GridStore:
                 f"{self.path}: grid store schema version {version}, this mithridate reads version "
                 f"{GRID_SCHEMA_VERSION}; use a matching mithridate or a new folder"
             )
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StoreError(f"{self.path}: the grid store is closed")
-        if os.getpid() != self._pid:
-            raise StoreError(f"{self.path}: this GridStore was opened in process {self._pid}; open one in each process")
-        return self._conn
-
-    @contextmanager
-    def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     # -- specs ------------------------------------------------------------------------------------------
 
@@ -394,22 +331,6 @@ class GridStore:
             )
             for experiment, spec_hash, cell, seed, metrics, seconds, versions, started, finished in rows
         ]
-
-    # -- lifetime ---------------------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._conn is not None and os.getpid() == self._pid:
-            self._conn.close()
-        self._conn = None
-
-    def __enter__(self) -> GridStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"GridStore({str(self.path)!r}, {'closed' if self._conn is None else 'open'})"
 
 
 # Running ----------------------------------------------------------------------------------------------

@@ -34,15 +34,13 @@ import math
 import operator
 import os
 import sqlite3
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from .records import RunRecord, SweepSpec
+from .sqlite_file import SQLiteFile, StoreError
 
 __all__ = ["SCHEMA_VERSION", "ResultsStore", "StoreError"]
 
@@ -52,7 +50,6 @@ SCHEMA_VERSION = 1
 # Migrations from schema version v to v + 1, each run inside the transaction that bumps the version.
 _MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
 
-_SQLITE_HEADER = b"SQLite format 3\x00"
 _DOSE_REL_TOL = 1e-9
 _DOSE_ABS_TOL = 1e-12
 
@@ -117,11 +114,7 @@ _INSERT_RUN = (
 _SELECT_RUNS = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs"
 
 
-class StoreError(ValueError):
-    """A results store that cannot be opened or used as asked; the message names the file and the problem."""
-
-
-class ResultsStore:
+class ResultsStore(SQLiteFile):
     """The sweeps and finished runs in one SQLite file (created with its parent folder if missing).
 
     >>> with ResultsStore("runs/demo/results.sqlite") as store:  # doctest: +SKIP
@@ -132,66 +125,11 @@ class ResultsStore:
     `timeout` is how many seconds a writer waits for another process's transaction before giving up.
     """
 
+    KIND = "results store"
+
     def __init__(self, path: str | os.PathLike[str], *, timeout: float = 30.0) -> None:
-        self.path = Path(path)
-        self._pid = os.getpid()
-        self._conn: sqlite3.Connection | None = None
         self._spec_cache: dict[str, SweepSpec] = {}
-        self._check_file()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            # isolation_level=None: no implicit transactions; every write below says BEGIN IMMEDIATE itself.
-            conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
-        except sqlite3.Error as error:
-            raise StoreError(f"{self.path}: cannot open the results store: {error}") from error
-        self._conn = conn
-        try:
-            self._configure(conn, timeout)
-            self._init_schema(conn)
-        except sqlite3.DatabaseError as error:
-            conn.close()
-            self._conn = None
-            if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
-                raise StoreError(f"{self.path}: the results store stayed locked for {timeout} s: {error}") from error
-            raise StoreError(f"{self.path}: not a usable results store (SQLite says: {error})") from error
-        except BaseException:
-            conn.close()
-            self._conn = None
-            raise
-
-    # -- opening ------------------------------------------------------------------------------------------
-
-    def _check_file(self) -> None:
-        if self.path.exists() and not self.path.is_file():
-            raise StoreError(f"{self.path}: expected a results store file (SQLite), found a directory or other")
-        if self.path.is_file():
-            with open(self.path, "rb") as file:
-                header = file.read(len(_SQLITE_HEADER))
-            if header and header != _SQLITE_HEADER:
-                raise StoreError(
-                    f"{self.path}: not an SQLite database, so not a results store (its first bytes are "
-                    f"{header[:16]!r}); move it away or give another path"
-                )
-
-    def _configure(self, conn: sqlite3.Connection, timeout: float) -> None:
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-        # Switching a new file to WAL needs a lock that another process opening it at the same moment may
-        # hold; the busy handler does not cover every case of this, so retry until the timeout.
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                break
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        if str(mode).lower() != "wal":
-            raise StoreError(
-                f"{self.path}: the results store needs SQLite's WAL journal mode, but the file system refused it "
-                f"(journal mode is {mode!r}); put the store on a local disk"
-            )
-        conn.execute("PRAGMA synchronous = FULL")
+        super().__init__(path, timeout=timeout)
 
     def _init_schema(self, conn: sqlite3.Connection) -> None:
         version = self._schema_version(conn)
@@ -244,31 +182,6 @@ class ResultsStore:
             f"{self.path}: results store schema version {version} is newer than this mithridate supports "
             f"(version {SCHEMA_VERSION}); upgrade mithridate to read it"
         )
-
-    # -- plumbing -----------------------------------------------------------------------------------------
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise StoreError(f"{self.path}: the results store is closed")
-        if os.getpid() != self._pid:
-            raise StoreError(
-                f"{self.path}: this ResultsStore was opened in process {self._pid} and cannot be used in process "
-                f"{os.getpid()}; open a ResultsStore in each process"
-            )
-        return self._conn
-
-    @contextmanager
-    def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
-        """A write transaction that takes the write lock up front (waiting up to the busy timeout for it), so
-        it can never fail half-way on a lock upgrade; rolled back on any error."""
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     # -- sweeps -------------------------------------------------------------------------------------------
 
@@ -453,24 +366,6 @@ class ResultsStore:
                 value = int(value)
             values[f.name] = value
         return RunRecord(**values)
-
-    # -- lifetime -----------------------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the connection (idempotent). The last connection to close folds the WAL into the file."""
-        if self._conn is not None and os.getpid() == self._pid:
-            self._conn.close()
-        self._conn = None
-
-    def __enter__(self) -> ResultsStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        state = "closed" if self._conn is None else "open"
-        return f"ResultsStore({str(self.path)!r}, {state})"
 
 
 def _json_default(value: Any) -> Any:
