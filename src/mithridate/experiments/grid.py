@@ -564,7 +564,7 @@ def write_grid_report(
     import shutil
     import tempfile
 
-    from .report import _CSS, _SCRIPT, _e, _figure_html, _Picture, _save
+    from .report import _e, _figure_html, _Picture, _save, html_page
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -578,25 +578,7 @@ def write_grid_report(
         (work / json_name).write_text(text + "\n", encoding="utf-8")
         body = "\n".join(_figure_html(i + 1, picture) for i, picture in enumerate(pictures))
         body += "".join(f"\n<h2>{_e(heading)}</h2>\n{content}" for heading, content in sections)
-        page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<main>
-<h1>{_e(title)}</h1>
-<p class="sub">{subtitle}</p>
-<h2>Figures</h2>
-{body}
-</main>
-<script>{_SCRIPT}</script>
-</body>
-</html>
-"""
+        page = html_page(title, f'<p class="sub">{subtitle}</p>\n<h2>Figures</h2>\n{body}')
         (work / "report.html").write_text(page, encoding="utf-8")
         for produced in sorted(work.iterdir()):
             os.replace(produced, out / produced.name)

@@ -534,10 +534,8 @@ def _pictures(out_dir: Path, summary: Summary, preview_path: Path | None) -> lis
     return pictures
 
 
-def _html(summary: Summary, records: Sequence[RunRecord], pictures: list[_Picture], title: str) -> str:
-    spec = summary.spec
-    notes = "".join(f'<p class="note">{_e(note)}</p>' for note in summary.notes)
-    figures = "\n".join(_figure_html(i + 1, p) for i, p in enumerate(pictures))
+def html_page(title: str, body: str) -> str:
+    """A self-contained page around `body`: the reports' style sheet and script inline, `title` as its heading."""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -549,7 +547,21 @@ def _html(summary: Summary, records: Sequence[RunRecord], pictures: list[_Pictur
 <body>
 <main>
 <h1>{_e(title)}</h1>
-<p class="sub">Policy <code>{_e(spec.policy)}</code> on <code>{_e(spec.data)}</code>, dose axis
+{body}
+</main>
+<script>{_SCRIPT}</script>
+</body>
+</html>
+"""
+
+
+def _html(summary: Summary, records: Sequence[RunRecord], pictures: list[_Picture], title: str) -> str:
+    spec = summary.spec
+    notes = "".join(f'<p class="note">{_e(note)}</p>' for note in summary.notes)
+    figures = "\n".join(_figure_html(i + 1, p) for i, p in enumerate(pictures))
+    return html_page(
+        title,
+        f"""<p class="sub">Policy <code>{_e(spec.policy)}</code> on <code>{_e(spec.data)}</code>, dose axis
 <code>{_e(spec.axis)}</code>, doses {_e(_spec_value(list(spec.doses)))}, {_e(spec.seeds)} seed(s) per dose,
 {len(records)} run(s).</p>
 <div class="verdict">{_e(summary.verdict())}</div>
@@ -579,12 +591,8 @@ augmented training data is to fit: 1 means no harder.</dd>
 <p class="legend">Highlighted: runs at the best dose. Diversity per run: its final training loss / that of the
 dose-0 run with the same seed. Augment images/s: throughput of the augmentation alone.</p>
 <h2>Software</h2>
-{_versions_table(records)}
-</main>
-<script>{_SCRIPT}</script>
-</body>
-</html>
-"""
+{_versions_table(records)}""",
+    )
 
 
 def write_report(
