@@ -65,11 +65,19 @@ FROST_PHOTOS: tuple[tuple[tuple[float, float, float], float, tuple[float, float,
 _LUMA = (0.2989, 0.587, 0.114)  # the rgb2gray weights imagecorruptions uses for gray images
 
 
+def _spread(field: torch.Tensor) -> torch.Tensor:
+    """Each sample's standard deviation (N, 1, 1, 1), at least 1e-6; two passes instead of `Tensor.std` over
+    several dimensions, which measured 2.4x slower on the CPU (the frost texture takes it 20 times)."""
+    centred = field - field.mean(dim=(1, 2, 3), keepdim=True)
+    variance = centred.square_().sum(dim=(1, 2, 3), keepdim=True).div_(max(field[0].numel() - 1, 1))
+    return variance.sqrt_().clamp_(min=1e-6)
+
+
 def _smooth_field(ctx: Context, slot: int, cells: int, height: int, width: int) -> torch.Tensor:
     """A smooth random field (N, 1, H, W) of unit spread: a (cells + 1)^2 normal grid upsampled bicubically."""
     grid = ctx.field(slot, (1, cells + 1, cells + 1))
     field = F.interpolate(grid, size=(height, width), mode="bicubic", align_corners=True)
-    return field / field.std(dim=(1, 2, 3), keepdim=True).clamp(min=1e-6)
+    return field / _spread(field)
 
 
 def frost_texture(ctx: Context, slot: int, height: int, width: int) -> torch.Tensor:
@@ -100,12 +108,12 @@ def frost_texture(ctx: Context, slot: int, height: int, width: int) -> torch.Ten
             coords = torch.stack([xs * cos + ys * sin, ys * cos - xs * sin], dim=-1)  # (along, across)
             grid = ctx.field(draw, (1, across + 1, along + 1))
             field = F.grid_sample(grid, coords, mode="bilinear", align_corners=True)
-            field = field / field.std(dim=(1, 2, 3), keepdim=True).clamp(min=1e-6)
+            field = field / _spread(field)
             density = torch.sigmoid(2.0 * _smooth_field(ctx, draw + 1, 3, height, width))
             texture = texture + weight * density * torch.exp(-((field / 0.3) ** 2))
             draw += 2
     texture = texture - texture.mean(dim=(1, 2, 3), keepdim=True)
-    return texture / texture.std(dim=(1, 2, 3), keepdim=True).clamp(min=1e-6)
+    return texture / _spread(texture)
 
 
 def frost_layer(ctx: Context, slot: int, channels: int, height: int, width: int) -> torch.Tensor:
