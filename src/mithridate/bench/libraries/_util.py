@@ -8,6 +8,15 @@ import importlib.util
 import numpy as np
 import torch
 
+ONE_OP_PER_BATCH = "one op per batch, not per sample"
+"""The flag of policies that draw one op for the whole batch (kornia's and torchaug's)."""
+
+
+def one_op_per_batch_calls(group: str) -> int:
+    """Calls a one-op-per-batch policy makes over a measurement: enough to draw each of 14 ops about twice,
+    so that the figure is its mean cost, not the cost of whichever op it drew."""
+    return 28 if group == "policy" else 1
+
 
 def missing(*modules: str) -> str | None:
     """None when every module imports here, else a line naming the first one missing."""

@@ -12,7 +12,7 @@ import torch
 
 from ..cases import Case
 from ..draws import TA_WIDE_LIMITS
-from ._util import missing, package_version
+from ._util import ONE_OP_PER_BATCH, missing, one_op_per_batch_calls, package_version
 
 NAME = "torchaug"
 MODE = "batch"
@@ -32,15 +32,14 @@ def version() -> str:
 
 def note(case: Case) -> str | None:
     if case.group == "policy":
-        return "one op per batch, not per sample"
+        return ONE_OP_PER_BATCH
     if case.name in _FIXED:
         return "one fixed parameter for the batch"
     return None
 
 
 def min_calls(case: Case) -> int:
-    """One op per call: a repetition averages over enough calls to draw each op about twice."""
-    return 28 if case.group == "policy" else 1
+    return one_op_per_batch_calls(case.group)
 
 
 def _op(name: str, width: int, height: int):
