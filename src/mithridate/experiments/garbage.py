@@ -408,22 +408,26 @@ class GarbageSummary:
                     found.append(Finding(dataset, model, largest, *values))
         return found
 
+    def table(self, dataset: str) -> tuple[list[str], list[list[str]]]:
+        """Header and rows of one dataset's table (accuracy % per model, all features and after the probe)."""
+        header = ["kind", "k", "k/d"]
+        for model in self.models:
+            header += [model, "+probe"]
+        header += ["kept real %", "kept random %", "seeds"]
+        rows = []
+        for row in self.cells(dataset):
+            cells = [row.cell["kind"], str(row.cell["k"]), _multiple(dataset, row.cell["k"])]
+            for model in self.models:
+                cells += [_pct(row[f"all/{model}"]), _pct(row[f"probe/{model}"])]
+            cells += [_share(row["kept_real"]), _share(row["kept_random"]), str(len(row.seeds))]
+            rows.append(cells)
+        return header, rows
+
     def format_table(self) -> str:
         blocks = []
         for dataset in self.datasets:
-            header = ["kind", "k", "k/d"]
-            for model in self.models:
-                header += [model, "+probe"]
-            header += ["kept real %", "kept random %", "seeds"]
-            lines = []
-            for row in self.cells(dataset):
-                cells = [row.cell["kind"], str(row.cell["k"]), _multiple(dataset, row.cell["k"])]
-                for model in self.models:
-                    cells += [_pct(row[f"all/{model}"]), _pct(row[f"probe/{model}"])]
-                cells += [_share(row["kept_real"]), _share(row["kept_random"]), str(len(row.seeds))]
-                lines.append(cells)
             d = _FEATURES[dataset]
-            blocks.append(f"{dataset} (d = {d} real features): test accuracy %\n" + text_table(header, lines))
+            blocks.append(f"{dataset} (d = {d} real features): test accuracy %\n" + text_table(*self.table(dataset)))
         out = ["\n\n".join(blocks), ""]
         out.append(
             "Columns per model: accuracy with all d + k features, then '+probe': on the features "
@@ -623,18 +627,8 @@ def _report(out: Path, summary: GarbageSummary, config: GarbageConfig | None = N
         )
     sections = []
     for dataset in summary.datasets:
-        header = ["kind", "k", "k/d"]
-        for model in summary.models:
-            header += [f"{model} %", "+probe %"]
-        header += ["kept real %", "kept random %", "seeds"]
-        rows = []
-        for row in summary.cells(dataset):
-            cells = [row.cell["kind"], str(row.cell["k"]), _multiple(dataset, row.cell["k"])]
-            for model in summary.models:
-                cells += [_pct(row[f"all/{model}"]), _pct(row[f"probe/{model}"])]
-            cells += [_share(row["kept_real"]), _share(row["kept_random"]), str(len(row.seeds))]
-            rows.append(cells)
-        sections.append((f"{dataset} (d = {_FEATURES[dataset]})", html_table(header, rows, left=(0,))))
+        header, rows = summary.table(dataset)
+        sections.append((f"{dataset} (d = {_FEATURES[dataset]}), test accuracy %", html_table(header, rows)))
     findings = summary.findings()
     if findings:
         rows = [

@@ -515,6 +515,25 @@ class SyntheticSummary:
                 lines.append(line)
         return header, lines
 
+    @staticmethod
+    def _best_table(best: Sequence[Best]) -> tuple[list[str], list[list[str]]]:
+        """Header and rows of the best synthetic mix per model against real only."""
+        header = ["data", "mix", "model", "real only %", "best synthetic", "accuracy %", "gain (points)", "beats"]
+        rows = [
+            [
+                b.part,
+                b.mix,
+                b.model,
+                _pct(b.real_only),
+                f"{b.variant} at {_x_label(b.mix, b.x)}{' %' if b.mix == 'share' else ''}",
+                _pct(b.best),
+                _points(b.gain),
+                {True: "yes", False: "no", None: "cannot tell (one seed)"}[b.beats],
+            ]
+            for b in best
+        ]
+        return header, rows
+
     def format_table(self) -> str:
         out = []
         for part, mix, size in self.blocks():
@@ -527,23 +546,7 @@ class SyntheticSummary:
         if best:
             out.append("")
             out.append("Best synthetic mix per model against real only (accuracy %):")
-            lines = []
-            for b in best:
-                verdict = {True: "yes", False: "no", None: "cannot tell (one seed)"}[b.beats]
-                lines.append(
-                    [
-                        b.part,
-                        b.mix,
-                        b.model,
-                        _pct(b.real_only),
-                        f"{b.variant} at {_x_label(b.mix, b.x)}{' %' if b.mix == 'share' else ''}",
-                        _pct(b.best),
-                        _points(b.gain),
-                        verdict,
-                    ]
-                )
-            header = ["data", "mix", "model", "real only", "best synthetic", "accuracy", "gain (points)", "beats"]
-            out.append(text_table(header, lines, left=(0, 1, 2, 4, 7)))
+            out.append(text_table(*self._best_table(best), left=(0, 1, 2, 4, 7)))
             out.append(
                 "Best synthetic: the mix with the highest mean accuracy; gain: its accuracy minus real only's, "
                 "paired by seed (mean ± 95% interval); beats: the gain's interval lies above 0. The best of many "
@@ -700,20 +703,7 @@ def _report(out: Path, summary: SyntheticSummary, config: SyntheticConfig | None
         sections.append((summary._title(part, mix, size), html_table(header, lines)))
     best = summary.best()
     if best:
-        lines = [
-            [
-                b.part,
-                b.mix,
-                b.model,
-                _pct(b.real_only),
-                f"{b.variant} at {_x_label(b.mix, b.x)}{' %' if b.mix == 'share' else ''}",
-                _pct(b.best),
-                _points(b.gain),
-                {True: "yes", False: "no", None: "cannot tell"}[b.beats],
-            ]
-            for b in best
-        ]
-        header = ["data", "mix", "model", "real only %", "best synthetic", "accuracy %", "gain (points)", "beats"]
+        header, lines = summary._best_table(best)
         legend = (
             "<p class='legend'>Best synthetic: the mix with the highest mean accuracy; gain: its accuracy minus real "
             "only&rsquo;s, paired by seed (same test split and real pool), mean &plusmn; 95% interval; beats: the "
