@@ -226,12 +226,18 @@ def test_synthetic_ratio_axis_mixes_rendered_digits_at_the_dose(tmp_path):
     assert all(record.affinity is None for record in records)
 
 
-def test_synthetic_source_is_checked():
+def test_synthetic_source_is_checked(tmp_path):
+    from PIL import Image
+
     with pytest.raises(ValueError, match="synthetic-ratio axis only"):
         SweepSpec(synthetic="rendered-digits")
     with pytest.raises(ValueError, match=r"shares in \[0, 1\]"):
         SweepSpec(axis="synthetic-ratio", doses=(0.0, 1.5))
+    for label in ("a", "b"):  # an image folder has no default synthetic source
+        (tmp_path / "folder" / label).mkdir(parents=True)
+        for i in range(2):
+            Image.new("RGB", (8, 8), (i * 90, 40, 200)).save(tmp_path / "folder" / label / f"{i}.png")
     with pytest.raises(ValueError, match="needs a synthetic source"):
-        resolve_spec(SweepSpec(data="../shared/data/cifar10-small", axis="synthetic-ratio"))
+        resolve_spec(SweepSpec(data=str(tmp_path / "folder"), axis="synthetic-ratio"))
     # specs without a synthetic source hash as they did before the field existed
     assert "synthetic" not in SweepSpec().to_dict()
