@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 
 from . import functional as F
+from . import native
 from .ops import GEOMETRIC_IDS, OPS, apply_op, geometric_matrices
 from .plan import Plan
 
@@ -120,6 +121,7 @@ def _mix(images: torch.Tensor, chains: torch.Tensor, weights: torch.Tensor) -> t
 # slower per image than one that fits (measured: 64 images at 224x224 ran 5x slower per image than 2).
 # So on the CPU a batch is applied in chunks of about this many elements; accelerators take it whole.
 CPU_CHUNK_ELEMENTS = 1 << 20
+_BACKENDS = ("auto", "torch", "native")
 
 
 def _chunk_size(images: torch.Tensor, chains: int, chunk_elements: int | None) -> int:
@@ -166,12 +168,18 @@ def apply_plan(
     interpolation: str = "nearest",
     fill: float | Sequence[float] | None = None,
     chunk_elements: int | None = None,
+    backend: str = "auto",
 ) -> torch.Tensor:
     """Run a plan on (N, C, H, W) images; returns a new tensor, the input is never modified.
 
-    `chunk_elements` bounds the elements processed at once (None: `CPU_CHUNK_ELEMENTS` on the CPU, the
-    whole batch elsewhere; 0: the whole batch). Results do not depend on it.
+    `backend`: "torch" runs the batched torch kernels; "native" the compiled CPU path for uint8 images
+    (`mithridate.image.native`, same results, raises where it does not apply); "auto" picks native
+    wherever it applies. `chunk_elements` bounds the elements the torch path processes at once (None:
+    `CPU_CHUNK_ELEMENTS` on the CPU, the whole batch elsewhere; 0: the whole batch). Results depend on
+    neither.
     """
+    if backend not in _BACKENDS:
+        raise ValueError(f"backend: expected one of {_BACKENDS}, got {backend!r}")
     if plan.num_samples != images.shape[0]:
         raise ValueError(f"plan: made for {plan.num_samples} samples, but the batch has {images.shape[0]} images")
     if plan.device != images.device:
@@ -182,6 +190,14 @@ def apply_plan(
     # The matrices of every geometric step of the plan, computed once (others get an unused matrix).
     matrices = geometric_matrices(plan.ops.flatten(), plan.magnitudes.flatten(), *images.shape[-2:])
     matrices = matrices.view(*plan.ops.shape, 2, 3)
+    if backend != "torch" and native.supports(images, interpolation, fill):
+        return native.run_plan(images, plan.ops, plan.magnitudes, matrices, plan.weights, fill)
+    if backend == "native":
+        raise ValueError(
+            "backend: 'native' needs CPU uint8 (N, C, H, W) images with 1 or 3 channels and at most "
+            f"{native.MAX_PIXELS} pixels, nearest interpolation, an integer fill in [0, 255] and numba; "
+            f"got {images.device.type} {images.dtype} {tuple(images.shape)}, {interpolation!r}, fill={fill!r}"
+        )
     size = _chunk_size(images, plan.chains, chunk_elements)
     out = torch.empty_like(images, memory_format=torch.contiguous_format)
     for start in range(0, n, size):

@@ -1,0 +1,391 @@
+"""The compiled uint8 kernels of the op table and the plan runner, bit for bit `image.functional`'s results.
+
+One module on purpose: numba's on-disk cache is invalidated by changes to the file of the function it
+caches, not by changes to the functions it calls from other files.
+
+Each kernel reads one image `src` (C, H, W) and writes `dst` (same shape, never the same memory). The
+arithmetic repeats what torch computes on the CPU for uint8 input in the same float32 steps: products
+rounded once, fused multiply-adds where torch's vectorised kernels fuse (addcmul, add with alpha, lerp),
+truncation where torch casts to uint8, round-half-even where it rounds. Simple point ops run pixel by
+pixel (loops LLVM vectorises); AutoContrast, Equalize and Invert, with their blends, build one 256-entry
+table per channel and apply it in one pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..ops import OP_IDS
+from ._fma import fma32
+
+_F0 = np.float32(0.0)
+_F1 = np.float32(1.0)
+_F255 = np.float32(255.0)
+_HALF = np.float32(0.5)
+_R = np.float32(0.2989)
+_G = np.float32(0.587)
+_B = np.float32(0.114)
+_THIRTEENTH = np.float32(1.0 / 13.0)
+_INV255 = np.float32(1.0 / 255.0)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _to_u8(value):
+    """clamp(value, 0, 255) cast to uint8 by truncation, as torch's clamp_ then .to(torch.uint8)."""
+    return np.uint8(min(max(value, _F0), _F255))
+
+
+@njit(nogil=True, cache=True)
+def copy(src, dst):
+    """dst = src, as one flat loop (numba's dst[:] = src goes through its general broadcasting path)."""
+    flat_src = src.reshape(src.size)
+    flat_dst = dst.reshape(dst.size)
+    for p in range(flat_src.size):
+        flat_dst[p] = flat_src[p]
+
+
+@njit(nogil=True, cache=True)
+def apply_lut(src, dst, lut):
+    """dst[c] = lut[c][src[c]] for every channel c: the whole image in one pass."""
+    c, h, w = src.shape
+    flat_src = src.reshape(c, h * w)
+    flat_dst = dst.reshape(c, h * w)
+    for ch in range(c):
+        table = lut[ch]
+        s = flat_src[ch]
+        d = flat_dst[ch]
+        for p in range(h * w):
+            d[p] = table[s[p]]
+
+
+@njit(nogil=True, cache=True)
+def blend_lut(lut, amount):
+    """Move each table entry v the fraction `amount` of the way to lut[v], as torch.lerp, rounded half-even."""
+    weight = np.float32(amount)
+    small = abs(weight) < _HALF
+    for ch in range(lut.shape[0]):
+        for v in range(256):
+            start = np.float32(v)
+            end = np.float32(lut[ch, v])
+            diff = end - start
+            out = fma32(weight, diff, start) if small else fma32(weight - _F1, diff, end)
+            lut[ch, v] = np.uint8(min(max(np.rint(out), _F0), _F255))
+
+
+@njit(nogil=True, cache=True)
+def brightness(src, dst, magnitude):
+    """x * (1 + m), clamped and truncated, pixel by pixel (vectorises; a table lookup does not)."""
+    ratio = np.float32(1.0 + magnitude)
+    flat_src = src.reshape(src.size)
+    flat_dst = dst.reshape(dst.size)
+    for p in range(flat_src.size):
+        flat_dst[p] = _to_u8(np.float32(flat_src[p]) * ratio)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _gray(r, g, b):
+    """ITU-R 601-2 luma as torch computes it for uint8 RGB: r * 0.2989, two fused adds, floored."""
+    return np.floor(fma32(np.float32(b), _B, fma32(np.float32(g), _G, np.float32(r) * _R)))
+
+
+@njit(nogil=True, cache=True)
+def contrast(src, dst, magnitude):
+    """x (1 + m) - m mean(gray), fused as addcmul; the mean of the floored luma, summed exactly in int32."""
+    c, h, w = src.shape
+    flat_src = src.reshape(c, h * w)
+    total = np.int32(0)
+    if c == 3:
+        red, green, blue = flat_src[0], flat_src[1], flat_src[2]
+        for p in range(h * w):
+            total += np.int32(_gray(red[p], green[p], blue[p]))
+    else:
+        for p in range(h * w):
+            total += np.int32(flat_src[0, p])
+    mean = np.float32(total) / np.float32(h * w)
+    ratio = np.float32(1.0 + magnitude)
+    alpha = np.float32(1.0 - (1.0 + magnitude))
+    flat = src.reshape(src.size)
+    flat_dst = dst.reshape(dst.size)
+    for p in range(flat.size):
+        flat_dst[p] = _to_u8(fma32(mean, alpha, np.float32(flat[p]) * ratio))
+
+
+@njit(nogil=True, cache=True)
+def posterize(src, dst, magnitude):
+    """Keep the int(m) most significant bits."""
+    bits = np.int64(magnitude)
+    mask = np.uint8(((1 << bits) - 1) << (8 - bits))
+    flat_src = src.reshape(src.size)
+    flat_dst = dst.reshape(dst.size)
+    for p in range(flat_src.size):
+        flat_dst[p] = flat_src[p] & mask
+
+
+@njit(nogil=True, cache=True)
+def solarize(src, dst, magnitude):
+    """Invert the values at or above the threshold 255 m (as float32; x >= t exactly when x >= ceil(t))."""
+    start = min(max(np.ceil(np.float32(255.0 * magnitude)), _F0), np.float32(256.0))
+    first = np.int32(start)
+    flat_src = src.reshape(src.size)
+    flat_dst = dst.reshape(dst.size)
+    for p in range(flat_src.size):
+        value = flat_src[p]
+        flat_dst[p] = ~value if np.int32(value) >= first else value
+
+
+@njit(nogil=True, cache=True)
+def autocontrast_lut(src, lut):
+    """Per channel, the table stretching [min, max] to [0, 255] (flat channels keep their values)."""
+    c, h, w = src.shape
+    flat = src.reshape(c, h * w)
+    for ch in range(c):
+        low = 255
+        high = 0
+        s = flat[ch]
+        for p in range(h * w):
+            value = s[p]
+            low = min(low, value)
+            high = max(high, value)
+        if high == low:
+            minimum = _F0
+            inv_scale = _F1
+        else:
+            minimum = np.float32(low)
+            inv_scale = np.float32(high - low) * _INV255
+        for v in range(256):
+            lut[ch, v] = _to_u8((np.float32(v) - minimum) / inv_scale)
+
+
+@njit(nogil=True, cache=True)
+def equalize_lut(src, lut):
+    """Per channel, PIL's histogram-equalisation table (identity when one bin holds all but nothing else)."""
+    c, h, w = src.shape
+    flat = src.reshape(c, h * w)
+    hist = np.zeros(256, np.int64)
+    for ch in range(c):
+        hist[:] = 0
+        s = flat[ch]
+        for p in range(h * w):
+            hist[s[p]] += 1
+        last = 0  # the last non-empty bin: where the cumulative count first reaches the total
+        for v in range(256):
+            if hist[v]:
+                last = v
+        step = (h * w - hist[last]) // 255
+        if step == 0:
+            for v in range(256):
+                lut[ch, v] = v
+            continue
+        lut[ch, 0] = 0
+        cum = 0
+        for v in range(255):
+            cum += hist[v]
+            lut[ch, v + 1] = min(max((cum + step // 2) // step, 0), 255)
+
+
+@njit(nogil=True, cache=True)
+def invert_lut(lut):
+    """Table of 255 - x."""
+    for ch in range(lut.shape[0]):
+        for v in range(256):
+            lut[ch, v] = 255 - v
+
+
+@njit(nogil=True, cache=True)
+def color(src, dst, magnitude):
+    """Blend RGB with its luma by 1 + m (x (1 + m) - m gray, fused as addcmul); one channel is copied."""
+    c, h, w = src.shape
+    if c != 3:
+        dst[:] = src
+        return
+    ratio = np.float32(1.0 + magnitude)
+    alpha = np.float32(1.0 - (1.0 + magnitude))
+    for y in range(h):
+        for x in range(w):
+            r = src[0, y, x]
+            g = src[1, y, x]
+            b = src[2, y, x]
+            gray = _gray(r, g, b)
+            dst[0, y, x] = _to_u8(fma32(gray, alpha, np.float32(r) * ratio))
+            dst[1, y, x] = _to_u8(fma32(gray, alpha, np.float32(g) * ratio))
+            dst[2, y, x] = _to_u8(fma32(gray, alpha, np.float32(b) * ratio))
+
+
+@njit(nogil=True, cache=True)
+def sharpness(src, dst, magnitude, rows):
+    """Blend with PIL's 3x3 smoothing (centre 5, over 13) by 1 + m; the 1-pixel border is copied.
+
+    The 3x3 sums are exact integers, built from horizontal sums of three rows (`rows`: (3, W) int32
+    scratch, a ring over the image's rows).
+    """
+    c, h, w = src.shape
+    copy(src, dst)
+    if h <= 2 or w <= 2:
+        return
+    alpha = np.float32(1.0 - (1.0 + magnitude))
+    for ch in range(c):
+        s = src[ch]
+        d = dst[ch]
+        for y in range(2):
+            for x in range(1, w - 1):
+                rows[y, x] = np.int32(s[y, x - 1]) + np.int32(s[y, x]) + np.int32(s[y, x + 1])
+        for y in range(1, h - 1):
+            below = rows[(y + 1) % 3]
+            for x in range(1, w - 1):
+                below[x] = np.int32(s[y + 1, x - 1]) + np.int32(s[y + 1, x]) + np.int32(s[y + 1, x + 1])
+            above = rows[(y - 1) % 3]
+            middle = rows[y % 3]
+            for x in range(1, w - 1):
+                centre = s[y, x]
+                total = above[x] + middle[x] + below[x] + 4 * np.int32(centre)
+                blurred = np.rint(np.float32(total) * _THIRTEENTH)
+                fcentre = np.float32(centre)
+                d[y, x] = _to_u8(fma32(blurred - fcentre, alpha, fcentre))
+
+
+@njit(nogil=True, cache=True)
+def affine_nearest(src, dst, rescaled, fill, index):
+    """Nearest-neighbour resampling through one matrix, as grid_sample(align_corners=False) computes it.
+
+    `rescaled` is torchvision's (3, 2) grid matrix (theta transposed over half the size); the grid point
+    of output pixel (x, y) is (bx r00 + by r10 + r20, ...) with the products and sums in bmm's order,
+    unnormalised as (g + 1) size / 2 - 1/2 and rounded half-even. Outside pixels take `fill`.
+    `index` is scratch of at least W int32.
+    """
+    c, h, w = src.shape
+    half_w = np.float32(w * 0.5)
+    half_h = np.float32(h * 0.5)
+    x0 = np.float32((1.0 - w) * 0.5)
+    y0 = np.float32((1.0 - h) * 0.5)
+    fw = np.float32(w)
+    fh = np.float32(h)
+    r00 = rescaled[0, 0]
+    r01 = rescaled[0, 1]
+    r10 = rescaled[1, 0]
+    r11 = rescaled[1, 1]
+    r20 = rescaled[2, 0]
+    r21 = rescaled[2, 1]
+    flat_src = src.reshape(c, h * w)
+    flat_dst = dst.reshape(c, h * w)
+    for y in range(h):
+        by = y0 + np.float32(y)
+        for x in range(w):
+            bx = x0 + np.float32(x)
+            gx = fma32(r20, _F1, fma32(by, r10, bx * r00))
+            gy = fma32(r21, _F1, fma32(by, r11, bx * r01))
+            sx = np.rint((gx + _F1) * half_w - _HALF)
+            sy = np.rint((gy + _F1) * half_h - _HALF)
+            inside = (sx >= _F0) & (sx < fw) & (sy >= _F0) & (sy < fh)
+            index[x] = np.int32(sy * fw + sx) if inside else np.int32(-1)
+        row = y * w
+        for ch in range(c):
+            s = flat_src[ch]
+            d = flat_dst[ch]
+            outside = fill[ch]
+            for x in range(w):
+                j = index[x]
+                d[row + x] = s[j] if j >= 0 else outside
+
+
+# The plan runner ------------------------------------------------------------------------------------------
+# For each sample of a range, its chain(s) of ops, one image at a time: the image stays in the caches
+# through all its steps, and a sample's op is chosen by a branch inside the compiled loop (no per-op
+# dispatch, no sorting, no gathering of groups). Mixing (AugMix) sums the chains as `executor._mix` does:
+# each product rounded, then added, in float32; rounded half-even at the end.
+
+_SHEAR_X = OP_IDS["ShearX"]
+_ROTATE = OP_IDS["Rotate"]
+_BRIGHTNESS = OP_IDS["Brightness"]
+_COLOR = OP_IDS["Color"]
+_CONTRAST = OP_IDS["Contrast"]
+_SHARPNESS = OP_IDS["Sharpness"]
+_POSTERIZE = OP_IDS["Posterize"]
+_SOLARIZE = OP_IDS["Solarize"]
+_AUTOCONTRAST = OP_IDS["AutoContrast"]
+_EQUALIZE = OP_IDS["Equalize"]
+_INVERT = OP_IDS["Invert"]
+_GEOMETRIC = ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate")
+assert list(range(_SHEAR_X, _ROTATE + 1)) == [OP_IDS[name] for name in _GEOMETRIC], "geometric ids: contiguous"
+
+
+@njit(nogil=True, cache=True)
+def apply_op(op, magnitude, rescaled, src, dst, fill, lut, index, rows):
+    """Apply one op of the table to one image, src -> dst."""
+    if op == 0:
+        copy(src, dst)
+    elif op <= _ROTATE:
+        affine_nearest(src, dst, rescaled, fill, index)
+    elif op == _BRIGHTNESS:
+        brightness(src, dst, magnitude)
+    elif op == _COLOR:
+        color(src, dst, magnitude)
+    elif op == _CONTRAST:
+        contrast(src, dst, magnitude)
+    elif op == _SHARPNESS:
+        sharpness(src, dst, magnitude, rows)
+    elif op == _POSTERIZE:
+        posterize(src, dst, magnitude)
+    elif op == _SOLARIZE:
+        solarize(src, dst, magnitude)
+    else:
+        if op == _AUTOCONTRAST:
+            autocontrast_lut(src, lut)
+        elif op == _EQUALIZE:
+            equalize_lut(src, lut)
+        else:
+            invert_lut(lut)
+        if magnitude < 1.0:  # the amount of the result blended in
+            blend_lut(lut, magnitude)
+        apply_lut(src, dst, lut)
+
+
+@njit(nogil=True, cache=True)
+def _chain(src, ops, magnitudes, rescaled, fill, out, scratch, lut, index, rows):
+    """Run one chain of steps on one image into `out`, alternating between two scratch images."""
+    depth = ops.shape[0]
+    if depth == 0:
+        copy(src, out)
+        return
+    current = src
+    for step in range(depth):
+        target = out if step == depth - 1 else scratch[step % 2]
+        apply_op(ops[step], magnitudes[step], rescaled[step], current, target, fill, lut, index, rows)
+        current = target
+
+
+@njit(nogil=True, cache=True)
+def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, start, stop):
+    """Apply a plan to samples [start, stop) of a (N, C, H, W) uint8 batch, writing `dst`.
+
+    ops, magnitudes: (N, W, D) int64 / float64; rescaled: (N, W, D, 3, 2) float32 grid matrices;
+    weights: (N, W + 1) float32 mixing weights, used when W > 1; fill: (C,) uint8 outside value.
+    """
+    _, c, h, w = src.shape
+    chains = ops.shape[1]
+    scratch = np.empty((2, c, h, w), np.uint8)
+    chain_out = np.empty((c, h, w), np.uint8)
+    mix = np.empty((c, h, w), np.float32)
+    lut = np.empty((c, 256), np.uint8)
+    index = np.empty(w, np.int32)
+    rows = np.empty((3, w), np.int32)
+    for i in range(start, stop):
+        if chains == 1:
+            _chain(src[i], ops[i, 0], magnitudes[i, 0], rescaled[i, 0], fill, dst[i], scratch, lut, index, rows)
+            continue
+        original = weights[i, 0]
+        for ch in range(c):
+            for y in range(h):
+                for x in range(w):
+                    mix[ch, y, x] = np.float32(src[i, ch, y, x]) * original
+        for k in range(chains):
+            _chain(src[i], ops[i, k], magnitudes[i, k], rescaled[i, k], fill, chain_out, scratch, lut, index, rows)
+            share = weights[i, k + 1]
+            for ch in range(c):
+                for y in range(h):
+                    for x in range(w):
+                        mix[ch, y, x] += np.float32(chain_out[ch, y, x]) * share
+        for ch in range(c):
+            for y in range(h):
+                for x in range(w):
+                    dst[i, ch, y, x] = np.uint8(min(max(np.rint(mix[ch, y, x]), np.float32(0.0)), np.float32(255.0)))

@@ -1,0 +1,202 @@
+"""The compiled CPU path (`image.native`) against the torch path: the same bytes for any plan, image and option."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mithridate as mt
+from mithridate.image import OPS, Plan, apply_plan, native
+
+pytestmark = pytest.mark.skipif(not native.available(), reason="numba is not installed or MITHRIDATE_NATIVE=0")
+
+_RANGES = {  # magnitudes across each op's hard limits and past the published ranges (overdoses)
+    "ShearX": (-1.5, 1.5),
+    "ShearY": (-1.5, 1.5),
+    "TranslateX": (-60.0, 60.0),
+    "TranslateY": (-60.0, 60.0),
+    "Rotate": (-400.0, 400.0),
+}
+
+
+def random_plan(generator: torch.Generator, n: int, chains: int, depth: int) -> Plan:
+    """Ops drawn uniformly from the whole table; magnitudes over each op's range, with round and edge values."""
+    ops = torch.randint(0, len(OPS), (n, chains, depth), generator=generator)
+    u = torch.rand(n, chains, depth, generator=generator, dtype=torch.float64)
+    magnitudes = torch.zeros(n, chains, depth, dtype=torch.float64)
+    for op, spec in enumerate(OPS):
+        lower, upper = _RANGES.get(spec.name, (max(spec.lower, -1.0), min(spec.upper, 3.0)))
+        values = lower + (upper - lower) * u
+        if spec.integer:
+            values = values.floor()
+        if spec.name in ("Solarize", "AutoContrast", "Equalize", "Invert"):
+            values = torch.where(u < 0.3, torch.ones_like(u), values)  # the op in full, often
+        if spec.name in ("ShearX", "Rotate", "Brightness"):
+            values = torch.where(u > 0.9, (values * 4).round() / 4, values)  # exact quarters: rounding ties
+        magnitudes = torch.where(ops == op, values, magnitudes)
+    weights = None
+    if chains > 1:
+        weights = torch.rand(n, chains + 1, generator=generator)
+        weights = weights / weights.sum(dim=1, keepdim=True)
+    return Plan(ops, magnitudes, weights)
+
+
+def random_images(generator: torch.Generator, n: int, channels: int, height: int, width: int) -> torch.Tensor:
+    images = torch.randint(0, 256, (n, channels, height, width), dtype=torch.uint8, generator=generator)
+    # Low-contrast and flat images exercise AutoContrast's and Equalize's special cases.
+    images[: n // 4] //= 16
+    images[n // 4 : n // 3] = images[n // 4 : n // 3, :, :1, :1]
+    return images
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.integers(1, 24),
+    channels=st.sampled_from([1, 3]),
+    height=st.integers(1, 40),
+    width=st.integers(1, 40),
+    chains=st.sampled_from([1, 1, 3]),
+    depth=st.integers(0, 3),
+    fill=st.sampled_from([None, 0, 128, (10, 200, 255)]),
+)
+def test_native_equals_torch_for_any_plan(seed, n, channels, height, width, chains, depth, fill):
+    generator = torch.Generator().manual_seed(seed)
+    images = random_images(generator, n, channels, height, width)
+    plan = random_plan(generator, n, chains, depth)
+    if isinstance(fill, tuple) and channels == 1:
+        fill = fill[:1]
+    before = images.clone()
+    ours = apply_plan(images, plan, fill=fill, backend="native")
+    reference = apply_plan(images, plan, fill=fill, backend="torch")
+    assert ours.dtype == torch.uint8 and ours.shape == images.shape
+    assert torch.equal(ours, reference)
+    assert torch.equal(images, before)  # the input is never modified
+
+
+@pytest.mark.parametrize("size", [(224, 224), (160, 213)])
+def test_native_equals_torch_on_large_photos(size):
+    from skimage import data
+
+    photo = torch.from_numpy(data.astronaut()).permute(2, 0, 1)
+    images = torch.nn.functional.interpolate(photo[None].float(), size=size, mode="bilinear")
+    images = images.round().clamp(0, 255).to(torch.uint8).expand(len(OPS) * 2, -1, -1, -1).contiguous()
+    generator = torch.Generator().manual_seed(1)
+    plan = random_plan(generator, images.shape[0], 1, 1)
+    ops = torch.arange(len(OPS)).repeat(2).view(-1, 1, 1)  # every op of the table, twice
+    plan = Plan(ops, torch.where(ops == plan.ops, plan.magnitudes, torch.ones_like(plan.magnitudes)))
+    assert torch.equal(apply_plan(images, plan, backend="native"), apply_plan(images, plan, backend="torch"))
+
+
+@pytest.mark.parametrize(
+    "policy", ["ta_wide", "rand-n2-m9", "rand-n3-m15-s2", "auto-imagenet", "augmix-inearest", "ta_wide-f128"]
+)
+def test_policies_give_the_same_images_on_both_paths(policy, photos, monkeypatch):
+    augment = mt.image.parse_policy(policy)
+    augment.seed = 11
+    images = photos.repeat(4, 1, 1, 1)
+    index = torch.arange(images.shape[0])
+    compiled = augment(images, index=index)
+    monkeypatch.setenv("MITHRIDATE_NATIVE", "0")
+    assert not native.available()
+    assert torch.equal(augment(images, index=index), compiled)
+
+
+def test_results_do_not_depend_on_threads_or_layout(photos):
+    generator = torch.Generator().manual_seed(3)
+    images = photos.repeat(8, 1, 1, 1)
+    plan = random_plan(generator, images.shape[0], 1, 2)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = apply_plan(images, plan, backend="native")
+        torch.set_num_threads(2)
+        two = apply_plan(images, plan, backend="native")
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(one, two)
+    channels_last = images.to(memory_format=torch.channels_last)
+    assert torch.equal(apply_plan(channels_last, plan, backend="native"), one)
+    assert torch.equal(apply_plan(images[::2], Plan(plan.ops[::2], plan.magnitudes[::2]), backend="native"), one[::2])
+
+
+def _seeded_ta_wide() -> mt.image.Policy:
+    policy = mt.image.parse_policy("ta_wide")
+    policy.seed = 7
+    return policy
+
+
+def _augment_in_child(queue) -> None:
+    images = torch.arange(8 * 3 * 16 * 16, dtype=torch.int64).remainder(251).to(torch.uint8).view(8, 3, 16, 16)
+    queue.put(_seeded_ta_wide()(images, index=torch.arange(8)).numpy())
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs the fork start method")
+def test_a_forked_process_gets_a_working_thread_pool():
+    images = torch.arange(8 * 3 * 16 * 16, dtype=torch.int64).remainder(251).to(torch.uint8).view(8, 3, 16, 16)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        expected = _seeded_ta_wide()(images, index=torch.arange(8))  # the pool exists now
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_augment_in_child, args=(queue,))
+        child.start()
+        result = queue.get(timeout=60)
+        child.join(timeout=60)
+    finally:
+        torch.set_num_threads(threads)
+    assert child.exitcode == 0
+    np.testing.assert_array_equal(result, expected.numpy())
+
+
+@pytest.mark.parametrize(
+    ("images", "options", "what"),
+    [
+        (torch.rand(2, 3, 8, 8), {}, "uint8"),
+        (torch.zeros(2, 3, 8, 8, dtype=torch.uint8), {"interpolation": "bilinear"}, "nearest"),
+        (torch.zeros(2, 3, 8, 8, dtype=torch.uint8), {"fill": 0.5}, "integer fill"),
+        (torch.zeros(2, 3, 8, 8, dtype=torch.uint8), {"fill": 300}, "integer fill"),
+        (torch.zeros(1, 3, 257, 257, dtype=torch.uint8), {}, "pixels"),
+    ],
+)
+def test_native_backend_says_what_it_needs(images, options, what):
+    plan = Plan(torch.full((images.shape[0], 1, 1), 6), torch.zeros(images.shape[0], 1, 1, dtype=torch.float64))
+    assert not native.supports(images, options.get("interpolation", "nearest"), options.get("fill"))
+    with pytest.raises(ValueError, match=what):
+        apply_plan(images, plan, backend="native", **options)
+    auto = apply_plan(images, plan, **options)  # "auto" falls back to torch
+    assert torch.equal(auto, apply_plan(images, plan, backend="torch", **options))
+
+
+def test_unknown_backend_is_refused():
+    images = torch.zeros(1, 3, 4, 4, dtype=torch.uint8)
+    plan = Plan(torch.zeros(1, 1, 1, dtype=torch.int64), torch.zeros(1, 1, 1, dtype=torch.float64))
+    with pytest.raises(ValueError, match="backend: expected one of"):
+        apply_plan(images, plan, backend="numba")
+
+
+def test_switch_off_by_environment(monkeypatch):
+    monkeypatch.setenv("MITHRIDATE_NATIVE", "0")
+    assert not native.available()
+    assert not native.supports(torch.zeros(1, 3, 4, 4, dtype=torch.uint8), "nearest", None)
+    monkeypatch.setenv("MITHRIDATE_NATIVE", "1")
+    assert native.available() == (os.environ["MITHRIDATE_NATIVE"] == "1")
+
+
+@pytest.mark.parametrize("op", ["Color", "Contrast"])
+def test_every_rgb_colour_gives_the_same_luma_blend(op):
+    """All 2**24 colours (256 images of 256x256: red by image, green by row, blue by column), so that
+    every rounding of the luma and of the blend is met, not only those random images happen to hit."""
+    values = torch.arange(256, dtype=torch.uint8)
+    red, green, blue = torch.broadcast_tensors(values.view(-1, 1, 1), values.view(1, -1, 1), values.view(1, 1, -1))
+    images = torch.stack([red, green, blue], dim=1)
+    magnitudes = torch.tensor([-0.8, -0.3, 0.37, 0.9], dtype=torch.float64).repeat(64).view(-1, 1, 1)
+    plan = Plan(torch.full((256, 1, 1), OPS.index(next(s for s in OPS if s.name == op))), magnitudes)
+    assert torch.equal(apply_plan(images, plan, backend="native"), apply_plan(images, plan, backend="torch"))
