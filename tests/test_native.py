@@ -65,23 +65,25 @@ def random_images(generator: torch.Generator, n: int, channels: int, height: int
     chains=st.sampled_from([1, 1, 3]),
     depth=st.integers(0, 3),
     fill=st.sampled_from([None, 0, 128, (10, 200, 255)]),
+    interpolation=st.sampled_from(["nearest", "bilinear"]),
 )
-def test_native_equals_torch_for_any_plan(seed, n, channels, height, width, chains, depth, fill):
+def test_native_equals_torch_for_any_plan(seed, n, channels, height, width, chains, depth, fill, interpolation):
     generator = torch.Generator().manual_seed(seed)
     images = random_images(generator, n, channels, height, width)
     plan = random_plan(generator, n, chains, depth)
     if isinstance(fill, tuple) and channels == 1:
         fill = fill[:1]
     before = images.clone()
-    ours = apply_plan(images, plan, fill=fill, backend="native")
-    reference = apply_plan(images, plan, fill=fill, backend="torch")
+    ours = apply_plan(images, plan, fill=fill, interpolation=interpolation, backend="native")
+    reference = apply_plan(images, plan, fill=fill, interpolation=interpolation, backend="torch")
     assert ours.dtype == torch.uint8 and ours.shape == images.shape
     assert torch.equal(ours, reference)
     assert torch.equal(images, before)  # the input is never modified
 
 
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
 @pytest.mark.parametrize("size", [(224, 224), (160, 213)])
-def test_native_equals_torch_on_large_photos(size):
+def test_native_equals_torch_on_large_photos(size, interpolation):
     from skimage import data
 
     photo = torch.from_numpy(data.astronaut()).permute(2, 0, 1)
@@ -91,11 +93,13 @@ def test_native_equals_torch_on_large_photos(size):
     plan = random_plan(generator, images.shape[0], 1, 1)
     ops = torch.arange(len(OPS)).repeat(2).view(-1, 1, 1)  # every op of the table, twice
     plan = Plan(ops, torch.where(ops == plan.ops, plan.magnitudes, torch.ones_like(plan.magnitudes)))
-    assert torch.equal(apply_plan(images, plan, backend="native"), apply_plan(images, plan, backend="torch"))
+    native_result = apply_plan(images, plan, interpolation=interpolation, backend="native")
+    assert torch.equal(native_result, apply_plan(images, plan, interpolation=interpolation, backend="torch"))
 
 
 @pytest.mark.parametrize(
-    "policy", ["ta_wide", "rand-n2-m9", "rand-n3-m15-s2", "auto-imagenet", "augmix-inearest", "ta_wide-f128"]
+    "policy",
+    ["ta_wide", "rand-n2-m9", "rand-n3-m15-s2", "auto-imagenet", "augmix", "augmix-inearest", "ta_wide-f128-ibilinear"],
 )
 def test_policies_give_the_same_images_on_both_paths(policy, photos, monkeypatch):
     augment = mt.image.parse_policy(policy)
@@ -160,7 +164,7 @@ def test_a_forked_process_gets_a_working_thread_pool():
     ("images", "options", "what"),
     [
         (torch.rand(2, 3, 8, 8), {}, "uint8"),
-        (torch.zeros(2, 3, 8, 8, dtype=torch.uint8), {"interpolation": "bilinear"}, "nearest"),
+        (torch.zeros(2, 3, 8, 8, dtype=torch.uint8), {"interpolation": "bicubic"}, "nearest or bilinear"),
         (torch.zeros(2, 3, 8, 8, dtype=torch.uint8), {"fill": 0.5}, "integer fill"),
         (torch.zeros(2, 3, 8, 8, dtype=torch.uint8), {"fill": 300}, "integer fill"),
         (torch.zeros(1, 3, 257, 257, dtype=torch.uint8), {}, "pixels"),

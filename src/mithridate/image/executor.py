@@ -191,11 +191,12 @@ def apply_plan(
     matrices = geometric_matrices(plan.ops.flatten(), plan.magnitudes.flatten(), *images.shape[-2:])
     matrices = matrices.view(*plan.ops.shape, 2, 3)
     if backend != "torch" and native.supports(images, interpolation, fill):
-        return native.run_plan(images, plan.ops, plan.magnitudes, matrices, plan.weights, fill)
+        return native.run_plan(images, plan.ops, plan.magnitudes, matrices, plan.weights, fill, interpolation)
     if backend == "native":
         raise ValueError(
             "backend: 'native' needs CPU uint8 (N, C, H, W) images with 1 or 3 channels and at most "
-            f"{native.MAX_PIXELS} pixels, nearest interpolation, an integer fill in [0, 255] and numba; "
+            f"{native.MAX_PIXELS} pixels, nearest or bilinear interpolation, an integer fill in [0, 255] and "
+            "numba; "
             f"got {images.device.type} {images.dtype} {tuple(images.shape)}, {interpolation!r}, fill={fill!r}"
         )
     size = _chunk_size(images, plan.chains, chunk_elements)

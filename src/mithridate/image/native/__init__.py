@@ -60,7 +60,7 @@ def supports(images: torch.Tensor, interpolation: str, fill: float | Sequence[fl
         and images.shape[1] in (1, 3)
         and images.numel() > 0
         and images.shape[-2] * images.shape[-1] <= MAX_PIXELS
-        and interpolation == "nearest"
+        and interpolation in ("nearest", "bilinear")
         and fill_bytes(fill, images.shape[1]) is not None
         and available()
     )
@@ -89,6 +89,7 @@ def run_plan(
     matrices: torch.Tensor,
     weights: torch.Tensor | None,
     fill: float | Sequence[float] | None,
+    interpolation: str = "nearest",
 ) -> torch.Tensor:
     """Apply a plan's ops (N, W, D), magnitudes and inverse affine matrices (N, W, D, 2, 3) to uint8 images.
 
@@ -109,7 +110,8 @@ def run_plan(
         np.zeros((n, 0), np.float32) if weights is None else weights.to(torch.float32).contiguous().numpy()
     )
     fill_np = fill_bytes(fill, channels)
-    args = (src, dst, ops_np, magnitudes_np, rescaled, weights_np, fill_np)
+    options = np.array([interpolation == "bilinear", fill is not None], dtype=np.bool_)
+    args = (src, dst, ops_np, magnitudes_np, rescaled, weights_np, fill_np, options)
     threads = max(1, min(torch.get_num_threads(), n // _MIN_SAMPLES_PER_THREAD))
     if threads == 1:
         compiled(*args, 0, n)

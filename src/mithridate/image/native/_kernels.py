@@ -250,7 +250,7 @@ def affine_nearest(src, dst, rescaled, fill, index):
 
     `rescaled` is torchvision's (3, 2) grid matrix (theta transposed over half the size); the grid point
     of output pixel (x, y) is (bx r00 + by r10 + r20, ...) with the products and sums in bmm's order,
-    unnormalised as (g + 1) size / 2 - 1/2 and rounded half-even. Outside pixels take `fill`.
+    unnormalised as (g + 1) size / 2 - 1/2 (fused) and rounded half-even. Outside pixels take `fill`.
     `index` is scratch of at least W int32.
     """
     c, h, w = src.shape
@@ -274,8 +274,8 @@ def affine_nearest(src, dst, rescaled, fill, index):
             bx = x0 + np.float32(x)
             gx = fma32(r20, _F1, fma32(by, r10, bx * r00))
             gy = fma32(r21, _F1, fma32(by, r11, bx * r01))
-            sx = np.rint((gx + _F1) * half_w - _HALF)
-            sy = np.rint((gy + _F1) * half_h - _HALF)
+            sx = np.rint(fma32(gx + _F1, half_w, -_HALF))
+            sy = np.rint(fma32(gy + _F1, half_h, -_HALF))
             inside = (sx >= _F0) & (sx < fw) & (sy >= _F0) & (sy < fh)
             index[x] = np.int32(sy * fw + sx) if inside else np.int32(-1)
         row = y * w
@@ -287,6 +287,76 @@ def affine_nearest(src, dst, rescaled, fill, index):
                 j = index[x]
                 d[row + x] = s[j] if j >= 0 else outside
 
+
+
+@njit(nogil=True, cache=True)
+def _corner(plane, y, x, h, w):
+    """The value at (y, x) as float32, 0 outside the image (grid_sample's zero padding)."""
+    if 0 <= y < h and 0 <= x < w:
+        return np.float32(plane[y, x])
+    return _F0
+
+
+@njit(nogil=True, cache=True)
+def affine_bilinear(src, dst, rescaled, fill, has_fill):
+    """Bilinear resampling through one matrix, as grid_sample(align_corners=False) and torch's fill blend.
+
+    The grid point is computed as in `affine_nearest`; the four weights are products of the distances to
+    the sides, and the value their fused sum (nw first). With a fill, the outside share comes from the
+    interpolated mask of ones, blended as (v - fill) mask + fill in three roundings, as torch's three ops.
+    """
+    c, h, w = src.shape
+    half_w = np.float32(w * 0.5)
+    half_h = np.float32(h * 0.5)
+    x0 = np.float32((1.0 - w) * 0.5)
+    y0 = np.float32((1.0 - h) * 0.5)
+    r00 = rescaled[0, 0]
+    r01 = rescaled[0, 1]
+    r10 = rescaled[1, 0]
+    r11 = rescaled[1, 1]
+    r20 = rescaled[2, 0]
+    r21 = rescaled[2, 1]
+    for y in range(h):
+        by = y0 + np.float32(y)
+        for x in range(w):
+            bx = x0 + np.float32(x)
+            gx = fma32(r20, _F1, fma32(by, r10, bx * r00))
+            gy = fma32(r21, _F1, fma32(by, r11, bx * r01))
+            ix = fma32(gx + _F1, half_w, -_HALF)
+            iy = fma32(gy + _F1, half_h, -_HALF)
+            west = np.floor(ix)
+            north = np.floor(iy)
+            to_west = ix - west
+            to_east = _F1 - to_west
+            to_north = iy - north
+            to_south = _F1 - to_north
+            nw = to_south * to_east
+            ne = to_south * to_west
+            sw = to_north * to_east
+            se = to_north * to_west
+            xi = np.int64(west)
+            yi = np.int64(north)
+            if has_fill:
+                ones_nw = _F1 if 0 <= yi < h and 0 <= xi < w else _F0
+                ones_ne = _F1 if 0 <= yi < h and 0 <= xi + 1 < w else _F0
+                ones_sw = _F1 if 0 <= yi + 1 < h and 0 <= xi < w else _F0
+                ones_se = _F1 if 0 <= yi + 1 < h and 0 <= xi + 1 < w else _F0
+                mask = fma32(ones_se, se, fma32(ones_sw, sw, fma32(ones_ne, ne, ones_nw * nw)))
+            for ch in range(c):
+                plane = src[ch]
+                value = fma32(
+                    _corner(plane, yi + 1, xi + 1, h, w),
+                    se,
+                    fma32(
+                        _corner(plane, yi + 1, xi, h, w),
+                        sw,
+                        fma32(_corner(plane, yi, xi + 1, h, w), ne, _corner(plane, yi, xi, h, w) * nw),
+                    ),
+                )
+                if has_fill:
+                    outside = np.float32(fill[ch])
+                    value = (value - outside) * mask + outside
+                dst[ch, y, x] = np.uint8(min(max(np.rint(value), _F0), _F255))
 
 # The plan runner ------------------------------------------------------------------------------------------
 # For each sample of a range, its chain(s) of ops, one image at a time: the image stays in the caches
@@ -310,12 +380,15 @@ assert list(range(_SHEAR_X, _ROTATE + 1)) == [OP_IDS[name] for name in _GEOMETRI
 
 
 @njit(nogil=True, cache=True)
-def apply_op(op, magnitude, rescaled, src, dst, fill, lut, index, rows):
+def apply_op(op, magnitude, rescaled, src, dst, fill, options, lut, index, rows):
     """Apply one op of the table to one image, src -> dst."""
     if op == 0:
         copy(src, dst)
     elif op <= _ROTATE:
-        affine_nearest(src, dst, rescaled, fill, index)
+        if options[0]:  # bilinear
+            affine_bilinear(src, dst, rescaled, fill, options[1])
+        else:
+            affine_nearest(src, dst, rescaled, fill, index)
     elif op == _BRIGHTNESS:
         brightness(src, dst, magnitude)
     elif op == _COLOR:
@@ -341,8 +414,12 @@ def apply_op(op, magnitude, rescaled, src, dst, fill, lut, index, rows):
 
 
 @njit(nogil=True, cache=True)
-def _chain(src, ops, magnitudes, rescaled, fill, out, scratch, lut, index, rows):
-    """Run one chain of steps on one image into `out`, alternating between two scratch images."""
+def _chain(src, ops, magnitudes, rescaled, fill, options, out, work):
+    """Run one chain of steps on one image into `out`, alternating between two scratch images.
+
+    `work` holds the scratch buffers: two images, a table per channel, a row of indices, three row sums.
+    """
+    scratch, lut, index, rows = work
     depth = ops.shape[0]
     if depth == 0:
         copy(src, out)
@@ -350,16 +427,17 @@ def _chain(src, ops, magnitudes, rescaled, fill, out, scratch, lut, index, rows)
     current = src
     for step in range(depth):
         target = out if step == depth - 1 else scratch[step % 2]
-        apply_op(ops[step], magnitudes[step], rescaled[step], current, target, fill, lut, index, rows)
+        apply_op(ops[step], magnitudes[step], rescaled[step], current, target, fill, options, lut, index, rows)
         current = target
 
 
 @njit(nogil=True, cache=True)
-def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, start, stop):
+def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, options, start, stop):
     """Apply a plan to samples [start, stop) of a (N, C, H, W) uint8 batch, writing `dst`.
 
     ops, magnitudes: (N, W, D) int64 / float64; rescaled: (N, W, D, 3, 2) float32 grid matrices;
-    weights: (N, W + 1) float32 mixing weights, used when W > 1; fill: (C,) uint8 outside value.
+    weights: (N, W + 1) float32 mixing weights, used when W > 1; fill: (C,) uint8 outside value;
+    options: (bilinear, fill given) as booleans (for nearest, no fill and a fill of 0 are the same).
     """
     _, c, h, w = src.shape
     chains = ops.shape[1]
@@ -369,9 +447,10 @@ def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, start, stop):
     lut = np.empty((c, 256), np.uint8)
     index = np.empty(w, np.int32)
     rows = np.empty((3, w), np.int32)
+    work = (scratch, lut, index, rows)
     for i in range(start, stop):
         if chains == 1:
-            _chain(src[i], ops[i, 0], magnitudes[i, 0], rescaled[i, 0], fill, dst[i], scratch, lut, index, rows)
+            _chain(src[i], ops[i, 0], magnitudes[i, 0], rescaled[i, 0], fill, options, dst[i], work)
             continue
         original = weights[i, 0]
         for ch in range(c):
@@ -379,7 +458,7 @@ def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, start, stop):
                 for x in range(w):
                     mix[ch, y, x] = np.float32(src[i, ch, y, x]) * original
         for k in range(chains):
-            _chain(src[i], ops[i, k], magnitudes[i, k], rescaled[i, k], fill, chain_out, scratch, lut, index, rows)
+            _chain(src[i], ops[i, k], magnitudes[i, k], rescaled[i, k], fill, options, chain_out, work)
             share = weights[i, k + 1]
             for ch in range(c):
                 for y in range(h):
