@@ -290,20 +290,15 @@ def affine_nearest(src, dst, rescaled, fill, index):
 
 
 @njit(nogil=True, cache=True)
-def _corner(plane, y, x, h, w):
-    """The value at (y, x) as float32, 0 outside the image (grid_sample's zero padding)."""
-    if 0 <= y < h and 0 <= x < w:
-        return np.float32(plane[y, x])
-    return _F0
-
-
-@njit(nogil=True, cache=True)
 def affine_bilinear(src, dst, rescaled, fill, has_fill):
     """Bilinear resampling through one matrix, as grid_sample(align_corners=False) and torch's fill blend.
 
     The grid point is computed as in `affine_nearest`; the four weights are products of the distances to
-    the sides, and the value their fused sum (nw first). With a fill, the outside share comes from the
-    interpolated mask of ones, blended as (v - fill) mask + fill in three roundings, as torch's three ops.
+    the sides, and the value their fused sum (nw first). Corners outside the image read 0 (zero padding):
+    the image is copied into float planes with a border of two zeros and the north-west corner is clamped
+    into [-2, size], so that all four corners are in the plane and those beyond the image read zeros:
+    the per-channel loop has no branches. With a fill, the outside share comes from the interpolated mask
+    of ones, blended as (v - fill) mask + fill in three roundings, as torch's three ops.
     """
     c, h, w = src.shape
     half_w = np.float32(w * 0.5)
@@ -316,6 +311,20 @@ def affine_bilinear(src, dst, rescaled, fill, has_fill):
     r11 = rescaled[1, 1]
     r20 = rescaled[2, 0]
     r21 = rescaled[2, 1]
+    stride = w + 4
+    # Plane c is the image of ones whose interpolation is the fill mask; plane c + 1 receives nothing.
+    planes = np.zeros((c + 1, (h + 4) * stride), np.float32)
+    for y in range(h):
+        start = (y + 2) * stride + 2
+        for x in range(w):
+            planes[c, start + x] = _F1
+        for ch in range(c):
+            for x in range(w):
+                planes[ch, start + x] = np.float32(src[ch, y, x])
+    offsets = np.empty(w, np.int64)
+    weights = np.empty((4, w), np.float32)
+    w_nw, w_ne, w_sw, w_se = weights[0], weights[1], weights[2], weights[3]
+    values = np.empty((c + 1, w), np.float32)
     for y in range(h):
         by = y0 + np.float32(y)
         for x in range(w):
@@ -330,33 +339,34 @@ def affine_bilinear(src, dst, rescaled, fill, has_fill):
             to_east = _F1 - to_west
             to_north = iy - north
             to_south = _F1 - to_north
-            nw = to_south * to_east
-            ne = to_south * to_west
-            sw = to_north * to_east
-            se = to_north * to_west
-            xi = np.int64(west)
-            yi = np.int64(north)
-            if has_fill:
-                ones_nw = _F1 if 0 <= yi < h and 0 <= xi < w else _F0
-                ones_ne = _F1 if 0 <= yi < h and 0 <= xi + 1 < w else _F0
-                ones_sw = _F1 if 0 <= yi + 1 < h and 0 <= xi < w else _F0
-                ones_se = _F1 if 0 <= yi + 1 < h and 0 <= xi + 1 < w else _F0
-                mask = fma32(ones_se, se, fma32(ones_sw, sw, fma32(ones_ne, ne, ones_nw * nw)))
-            for ch in range(c):
-                plane = src[ch]
-                value = fma32(
-                    _corner(plane, yi + 1, xi + 1, h, w),
-                    se,
-                    fma32(
-                        _corner(plane, yi + 1, xi, h, w),
-                        sw,
-                        fma32(_corner(plane, yi, xi + 1, h, w), ne, _corner(plane, yi, xi, h, w) * nw),
-                    ),
+            w_nw[x] = to_south * to_east
+            w_ne[x] = to_south * to_west
+            w_sw[x] = to_north * to_east
+            w_se[x] = to_north * to_west
+            # clamp before converting: far-off coordinates must not overflow the integer conversion
+            px = np.int64(min(max(west, np.float32(-2.0)), np.float32(w))) + 2
+            py = np.int64(min(max(north, np.float32(-2.0)), np.float32(h))) + 2
+            offsets[x] = py * stride + px
+        for ch in range(c + 1 if has_fill else c):
+            plane = planes[ch]
+            out = values[ch]
+            for x in range(w):
+                o = offsets[x]
+                out[x] = fma32(
+                    plane[o + stride + 1],
+                    w_se[x],
+                    fma32(plane[o + stride], w_sw[x], fma32(plane[o + 1], w_ne[x], plane[o] * w_nw[x])),
                 )
-                if has_fill:
-                    outside = np.float32(fill[ch])
-                    value = (value - outside) * mask + outside
-                dst[ch, y, x] = np.uint8(min(max(np.rint(value), _F0), _F255))
+        for ch in range(c):
+            out = values[ch]
+            if has_fill:
+                outside = np.float32(fill[ch])
+                mask = values[c]
+                for x in range(w):
+                    out[x] = (out[x] - outside) * mask[x] + outside
+            row = dst[ch, y]
+            for x in range(w):
+                row[x] = np.uint8(min(max(np.rint(out[x]), _F0), _F255))
 
 # The plan runner ------------------------------------------------------------------------------------------
 # For each sample of a range, its chain(s) of ops, one image at a time: the image stays in the caches
