@@ -568,6 +568,7 @@ def test_a_batch_in_pieces_gives_the_same_images(name: str, monkeypatch: pytest.
     """On an accelerator big batches go in pieces (cuDNN refuses huge ones); the pieces change nothing."""
     from mithridate.image import corruptions as module
 
+    monkeypatch.setenv("MITHRIDATE_NATIVE", "0")  # the torch kernels, as on an accelerator
     images = torch.randint(0, 256, (7, 3, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(3))
     whole = module.corrupt(images, name, 3, seed=5)
     monkeypatch.setattr(module, "_piece_size", lambda device, n: 3)
@@ -575,3 +576,38 @@ def test_a_batch_in_pieces_gives_the_same_images(name: str, monkeypatch: pytest.
     monkeypatch.setitem(module._KERNELS, name, lambda x, c, ctx: calls.append(len(x)) or kernel(x, c, ctx))
     assert torch.equal(module.corrupt(images, name, 3, seed=5), whole)
     assert calls == [3, 3, 1]
+
+
+# The compiled CPU path (uint8 on the CPU) against the torch kernels ------------------------------------------
+
+
+@pytest.mark.parametrize("name", CORRUPTIONS)
+def test_native_path_agrees_with_torch_path(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CPU uint8 batches take the compiled kernels of `_native`; MITHRIDATE_NATIVE=0 forces the torch ones.
+
+    Most kernels give the same bytes; the others (Box-Muller through libm, torch's fused multiply-adds in
+    its bilinear zoom, defocus_blur's FFT, frost's texture) differ by a level on a few values: measured at
+    most 1.4e-4 of the values, one level. Allowed: one level, on at most 1e-3 of the values.
+    """
+    from mithridate.image.corruptions import _native  # noqa: F401 - the path under test must import
+
+    batches = [
+        (_pictures(RGB_PICTURES[:4], 32), None),  # CIFAR table
+        (_pictures(GRAY_PICTURES[:2], 32), None),
+        (_pictures(RGB_PICTURES[4:6], 64)[..., :61, :57], "imagenet"),  # odd sizes: not whole blocks
+        (_pictures(GRAY_PICTURES[2:3], 64), "imagenet"),
+    ]
+    for images, params in batches:
+        for severity in (1, 3, 5):
+            index = torch.arange(len(images)) * 3 + 1
+            monkeypatch.setenv("MITHRIDATE_NATIVE", "0")
+            expected = corrupt(images, name, severity, seed=11, index=index, params=params).to(torch.int16)
+            monkeypatch.setenv("MITHRIDATE_NATIVE", "1")
+            out = corrupt(images, name, severity, seed=11, index=index, params=params)
+            assert out.dtype == torch.uint8 and out.shape == images.shape
+            diff = (out.to(torch.int16) - expected).abs()
+            assert diff.max() <= 1 and (diff > 0).double().mean() <= 1e-3, (images.shape, severity, diff.max())
+            # the compiled path splits the batch over threads: any split gives the same images
+            monkeypatch.setattr(torch, "get_num_threads", lambda: 3)
+            assert torch.equal(corrupt(images, name, severity, seed=11, index=index, params=params), out)
+            monkeypatch.undo()

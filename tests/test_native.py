@@ -136,28 +136,39 @@ def _seeded_ta_wide() -> mt.image.Policy:
     return policy
 
 
+def _augment_and_corrupt(images: torch.Tensor) -> np.ndarray:
+    augmented = _seeded_ta_wide()(images, index=torch.arange(8))
+    corrupted = mt.image.corruptions.corrupt(images, "motion_blur", 3, seed=1)
+    return torch.cat([augmented, corrupted]).numpy()
+
+
 def _augment_in_child(queue) -> None:
     images = torch.arange(8 * 3 * 16 * 16, dtype=torch.int64).remainder(251).to(torch.uint8).view(8, 3, 16, 16)
-    queue.put(_seeded_ta_wide()(images, index=torch.arange(8)).numpy())
+    queue.put(_augment_and_corrupt(images))
 
 
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs the fork start method")
 def test_a_forked_process_gets_a_working_thread_pool():
+    """Policies and corruptions share one pool; a DataLoader worker forked after it started must not hang."""
     images = torch.arange(8 * 3 * 16 * 16, dtype=torch.int64).remainder(251).to(torch.uint8).view(8, 3, 16, 16)
     threads = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        expected = _seeded_ta_wide()(images, index=torch.arange(8))  # the pool exists now
+        expected = _augment_and_corrupt(images)  # the pool exists now
         context = multiprocessing.get_context("fork")
         queue = context.Queue()
         child = context.Process(target=_augment_in_child, args=(queue,))
         child.start()
-        result = queue.get(timeout=60)
-        child.join(timeout=60)
+        try:
+            result = queue.get(timeout=60)
+            child.join(timeout=60)
+        finally:
+            if child.is_alive():
+                child.kill()
     finally:
         torch.set_num_threads(threads)
     assert child.exitcode == 0
-    np.testing.assert_array_equal(result, expected.numpy())
+    np.testing.assert_array_equal(result, expected)
 
 
 @pytest.mark.parametrize(

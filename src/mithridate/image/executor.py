@@ -3,6 +3,9 @@
 All geometric samples of a step share one resampling call (each with its own matrix); every other op
 runs once, vectorised over the samples that drew it, and the results are scattered back. There is no
 loop over images: the loops are over steps, chains and the op table.
+
+On the CPU, uint8 batches go by default to the compiled path (`image.native`), which gives the same
+bytes without the per-group dispatch; `backend="torch"` keeps them here.
 """
 
 from __future__ import annotations

@@ -21,15 +21,25 @@ What differs from the references, and why, is documented per corruption in its m
 
 - gaussian/shot/impulse/speckle noise (`_noise`): same distributions; Poisson by table inversion;
 - glass_blur (`_blur`): the reference's sequential pixel "swaps" (copies, on numpy views) are
-  followed as pointer chains for all pixels at once: the same result for the same offsets;
-- motion_blur (`_blur`, `_filters.line_blur`): ImageMagick's line kernel, one gather per tap;
+  followed as pointer chains for all pixels at once in torch, and run as the reference's loop per image
+  in the compiled CPU path: the same result for the same offsets;
+- motion_blur (`_blur`, `_filters.line_blur`): ImageMagick's line kernel, one gather per tap in torch,
+  tap by tap per image in the compiled CPU path;
 - frost (`_weather`, `_textures`): a procedural, seeded ice-crystal texture with the colour statistics
   of the references' frost photographs, instead of the photographs (which are not shipped here);
 - fog (`_textures.plasma_fractal`): the references' diamond-square fractal, batched;
 - elastic_transform (`_elastic`): the CIFAR script's affine + elastic version for "cifar", the
   imagecorruptions size-relative version for "imagenet";
-- jpeg_compression (`_jpeg`): libjpeg's pipeline in torch with exact float DCTs;
-- spatter (`_spatter`): OpenCV's Canny, distance transform and histogram equalisation in torch.
+- jpeg_compression (`_jpeg`): libjpeg's pipeline with exact float DCTs (in torch; per 8x8 block in the
+  compiled CPU path, the same bytes);
+- spatter (`_spatter`): OpenCV's Canny, distance transform and histogram equalisation in torch (in the
+  compiled CPU path: hysteresis as a flood fill, the distance by row scans; the same bytes).
+
+On the CPU, uint8 batches go through compiled kernels (`_native`, numba): each image from uint8 to uint8
+in one pass per step, the batch split over `torch.get_num_threads()` threads, the same draws and mostly
+the same bytes as the torch kernels (a level apart on a few values in ten thousand where float rounding
+differs; see `_native`). Float images and other devices use the torch kernels; MITHRIDATE_NATIVE=0
+forces them.
 
 Gray images (C = 1) are handled as imagecorruptions handles them: noise, blur, fog, contrast and
 brightness act on the single channel; snow whitens with 1.5 x + 0.5; frost and spatter add the luma of
@@ -38,7 +48,9 @@ their colour layer; saturate returns the image unchanged; jpeg_compression codes
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import torch
@@ -126,6 +138,17 @@ def _check_seed(seed: object) -> int:
     return seed
 
 
+def _native_module() -> ModuleType | None:
+    """The compiled CPU kernels (`_native`), unless MITHRIDATE_NATIVE=0 or numba is missing."""
+    if os.environ.get("MITHRIDATE_NATIVE", "1") == "0":
+        return None
+    try:
+        from . import _native
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return None
+    return _native
+
+
 def parameters(corruption: str, severity: int, params: str = "cifar") -> Any:
     """The published parameters of one corruption and severity in table `params` ("cifar" or "imagenet")."""
     name = _check_corruption(corruption)
@@ -171,8 +194,13 @@ def corrupt(
     if n == 0 or height == 0 or width == 0:
         return batch.restore(x.clone())
     integral = x.dtype == torch.uint8
-    work = x.to(torch.float32) / 255.0 if integral else x.clone()
     kernel, params_ = _KERNELS[name], PARAMS[table][name][level - 1]
+    if integral and x.device.type == "cpu" and x.shape[1] in (1, 3):
+        native = _native_module()
+        if native is not None and name in native.KERNELS:
+            ctx = Context(Key(seed, 0, None), index_tensor, _STREAMS[name], integral, table)
+            return batch.restore(native.run(name, x, params_, ctx))
+    work = x.to(torch.float32) / 255.0 if integral else x.clone()
     # cuDNN's sampler (used by grid_sample with align_corners=True) refuses very large batches: on an
     # accelerator the batch goes in pieces; each sample's draws depend only on its index, so nothing changes.
     size = _piece_size(x.device, n)

@@ -24,6 +24,7 @@ __all__ = [
     "gaussian_blur",
     "gaussian_weights",
     "line_blur",
+    "line_taps",
     "pad",
     "sample_bilinear",
     "separable",
@@ -159,6 +160,31 @@ def sample_bilinear(images: torch.Tensor, ys: torch.Tensor, xs: torch.Tensor, mo
     return torch.lerp(top, bottom, wy)
 
 
+def line_taps(
+    radius: float, sigma: float, angle: torch.Tensor, height: int, width: int, dtype: torch.dtype = torch.float32
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The taps of `line_blur` per sample: row and column shifts dy, dx (N, taps) int64 and weights (N, taps).
+
+    Tap i reads the pixel at (y - dy, x - dx); its weight is 0 once a tap has passed the image size.
+    """
+    n = angle.shape[0]
+    taps = 2 * math.ceil(radius) + 1
+    weights = [math.exp(-(i * i) / (2.0 * sigma * sigma)) for i in range(taps)]
+    total = math.fsum(weights)
+    radians = torch.deg2rad(angle.to(torch.float64))
+    sin, cos = torch.sin(radians), torch.cos(radians)
+    alive = torch.ones(n, dtype=torch.bool, device=angle.device)
+    dys, dxs, ws = [], [], []
+    for i in range(taps):
+        dy = -torch.ceil(i * sin - 0.5).to(torch.int64)
+        dx = -torch.ceil(i * cos - 0.5).to(torch.int64)
+        alive = alive & (dy.abs() < height) & (dx.abs() < width)
+        dys.append(dy)
+        dxs.append(dx)
+        ws.append(alive.to(dtype) * (weights[i] / total))
+    return torch.stack(dys, 1), torch.stack(dxs, 1), torch.stack(ws, 1)
+
+
 def line_blur(images: torch.Tensor, radius: float, sigma: float, angle: torch.Tensor) -> torch.Tensor:
     """Motion blur along a half-line at a per-sample angle (degrees, float64 tensor (N,)).
 
@@ -167,25 +193,16 @@ def line_blur(images: torch.Tensor, radius: float, sigma: float, angle: torch.Te
     x + round(i cos a)) with the edge replicated; taps past the image size are dropped (not renormalised).
     """
     n, _, height, width = images.shape
-    taps = 2 * math.ceil(radius) + 1
-    weights = [math.exp(-(i * i) / (2.0 * sigma * sigma)) for i in range(taps)]
-    total = math.fsum(weights)
-    radians = torch.deg2rad(angle.to(torch.float64))
-    sin, cos = torch.sin(radians), torch.cos(radians)
+    dys, dxs, ws = line_taps(radius, sigma, angle, height, width, images.dtype)
     rows0 = torch.arange(height, device=images.device)
     cols0 = torch.arange(width, device=images.device)
-    alive = torch.ones(n, dtype=torch.bool, device=images.device)
     out = torch.zeros_like(images)
-    for i in range(taps):
-        dy = -torch.ceil(i * sin - 0.5).to(torch.int64)
-        dx = -torch.ceil(i * cos - 0.5).to(torch.int64)
-        alive = alive & (dy.abs() < height) & (dx.abs() < width)
-        rows = (rows0[None, :] - dy[:, None]).clamp(0, height - 1)
-        cols = (cols0[None, :] - dx[:, None]).clamp(0, width - 1)
+    for i in range(dys.shape[1]):
+        rows = (rows0[None, :] - dys[:, i, None]).clamp(0, height - 1)
+        cols = (cols0[None, :] - dxs[:, i, None]).clamp(0, width - 1)
         shifted = images.gather(2, rows[:, None, :, None].expand(-1, images.shape[1], -1, width))
         shifted = shifted.gather(3, cols[:, None, None, :].expand(-1, images.shape[1], height, -1))
-        weight = (alive.to(images.dtype) * (weights[i] / total)).view(n, 1, 1, 1)
-        out.add_(shifted * weight)
+        out.add_(shifted * ws[:, i].view(n, 1, 1, 1))
     return out
 
 

@@ -13,16 +13,15 @@ exact in float32, as torch sums it). Set MITHRIDATE_NATIVE=0 to turn the path of
 
 from __future__ import annotations
 
-import itertools
 import os
-import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
 
-__all__ = ["available", "run_plan", "supports"]
+from ._threads import split
+
+__all__ = ["available", "run_plan", "split", "supports"]
 
 MAX_PIXELS = (1 << 24) // 255  # the largest H * W whose luma sums stay exact in float32
 _MIN_SAMPLES_PER_THREAD = 4
@@ -66,22 +65,6 @@ def supports(images: torch.Tensor, interpolation: str, fill: float | Sequence[fl
     )
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_key: tuple[int, int] | None = None
-_pool_lock = threading.Lock()
-
-
-def _executor(threads: int) -> ThreadPoolExecutor:
-    """A thread pool of `threads` workers, made again after a fork (a forked pool has no threads)."""
-    global _pool, _pool_key
-    key = (os.getpid(), threads)
-    with _pool_lock:
-        if _pool is None or _pool_key != key:
-            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mithridate-native")
-            _pool_key = key
-        return _pool
-
-
 def run_plan(
     images: torch.Tensor,
     ops: torch.Tensor,
@@ -112,12 +95,5 @@ def run_plan(
     fill_np = fill_bytes(fill, channels)
     options = np.array([interpolation == "bilinear", fill is not None], dtype=np.bool_)
     args = (src, dst, ops_np, magnitudes_np, rescaled, weights_np, fill_np, options)
-    threads = max(1, min(torch.get_num_threads(), n // _MIN_SAMPLES_PER_THREAD))
-    if threads == 1:
-        compiled(*args, 0, n)
-        return out
-    bounds = [n * k // threads for k in range(threads + 1)]
-    futures = [_executor(threads).submit(compiled, *args, lo, hi) for lo, hi in itertools.pairwise(bounds)]
-    for future in futures:
-        future.result()
+    split(n, lambda start, stop: compiled(*args, start, stop), _MIN_SAMPLES_PER_THREAD)
     return out

@@ -140,19 +140,19 @@ def autocontrast_lut(src, lut):
     c, h, w = src.shape
     flat = src.reshape(c, h * w)
     for ch in range(c):
-        low = 255
-        high = 0
+        low = np.uint8(255)
+        high = np.uint8(0)
         s = flat[ch]
-        for p in range(h * w):
+        for p in range(h * w):  # in uint8 throughout, so that the reduction vectorises
             value = s[p]
-            low = min(low, value)
-            high = max(high, value)
+            low = value if value < low else low
+            high = value if value > high else high
         if high == low:
             minimum = _F0
             inv_scale = _F1
         else:
             minimum = np.float32(low)
-            inv_scale = np.float32(high - low) * _INV255
+            inv_scale = (np.float32(high) - minimum) * _INV255
         for v in range(256):
             lut[ch, v] = _to_u8((np.float32(v) - minimum) / inv_scale)
 
