@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import multiprocessing
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -215,3 +220,30 @@ def test_every_rgb_colour_gives_the_same_luma_blend(op):
     magnitudes = torch.tensor([-0.8, -0.3, 0.37, 0.9], dtype=torch.float64).repeat(64).view(-1, 1, 1)
     plan = Plan(torch.full((256, 1, 1), OPS.index(next(s for s in OPS if s.name == op))), magnitudes)
     assert torch.equal(apply_plan(images, plan, backend="native"), apply_plan(images, plan, backend="torch"))
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("triton") is None, reason="Triton is not installed (CUDA builds of torch have it)"
+)
+def test_fused_triton_path_equals_torch_in_the_interpreter():
+    """The experimental GPU kernel, run by Triton's interpreter on the CPU (its fma made a true fma, as on a
+    GPU), gives the torch path's bytes: every op, both interpolations, fills, gray images, chains and mixing."""
+    script = Path(__file__).with_name("_triton_check.py")
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    for seed in (0, 1):
+        run = subprocess.run([sys.executable, str(script), str(seed)], env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
+        results = json.loads(run.stdout.strip().splitlines()[-1])
+        assert len(results) == 5
+        for case, result in results.items():
+            assert result == {"identical": 1.0, "max": 0}, case
+
+
+def test_triton_backend_refuses_what_it_cannot_run():
+    images = torch.zeros(2, 3, 8, 8, dtype=torch.uint8)  # a CPU tensor, without the interpreter
+    plan = Plan(torch.zeros(2, 1, 1, dtype=torch.int64), torch.zeros(2, 1, 1, dtype=torch.float64))
+    if os.environ.get("TRITON_INTERPRET") != "1":
+        with pytest.raises(ValueError, match="backend: 'triton' needs Triton and CUDA uint8"):
+            apply_plan(images, plan, backend="triton")
+    with pytest.raises(ValueError, match="backend: 'triton'"):
+        apply_plan(images.float(), plan, backend="triton")

@@ -10,6 +10,7 @@ bytes without the per-group dispatch; `backend="torch"` keeps them here.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import torch
@@ -124,7 +125,7 @@ def _mix(images: torch.Tensor, chains: torch.Tensor, weights: torch.Tensor) -> t
 # slower per image than one that fits (measured: 64 images at 224x224 ran 5x slower per image than 2).
 # So on the CPU a batch is applied in chunks of about this many elements; accelerators take it whole.
 CPU_CHUNK_ELEMENTS = 1 << 20
-_BACKENDS = ("auto", "torch", "native")
+_BACKENDS = ("auto", "torch", "native", "triton")
 
 
 def _chunk_size(images: torch.Tensor, chains: int, chunk_elements: int | None) -> int:
@@ -177,9 +178,10 @@ def apply_plan(
 
     `backend`: "torch" runs the batched torch kernels; "native" the compiled CPU path for uint8 images
     (`mithridate.image.native`, same results, raises where it does not apply); "auto" picks native
-    wherever it applies. `chunk_elements` bounds the elements the torch path processes at once (None:
-    `CPU_CHUNK_ELEMENTS` on the CPU, the whole batch elsewhere; 0: the whole batch). Results depend on
-    neither.
+    wherever it applies; "triton" the fused GPU path (experimental, uint8 on CUDA: one launch per step;
+    MITHRIDATE_TRITON=1 makes "auto" pick it on CUDA until it has been measured there).
+    `chunk_elements` bounds the elements the torch path processes at once (None: `CPU_CHUNK_ELEMENTS` on
+    the CPU, the whole batch elsewhere; 0: the whole batch). Results depend on neither.
     """
     if backend not in _BACKENDS:
         raise ValueError(f"backend: expected one of {_BACKENDS}, got {backend!r}")
@@ -193,6 +195,17 @@ def apply_plan(
     # The matrices of every geometric step of the plan, computed once (others get an unused matrix).
     matrices = geometric_matrices(plan.ops.flatten(), plan.magnitudes.flatten(), *images.shape[-2:])
     matrices = matrices.view(*plan.ops.shape, 2, 3)
+    if backend == "auto" and os.environ.get("MITHRIDATE_TRITON") == "1" and images.device.type == "cuda":
+        backend = "triton" if native.triton_supports(images, interpolation, fill) else "torch"
+    if backend == "triton":
+        if not native.triton_supports(images, interpolation, fill):
+            raise ValueError(
+                "backend: 'triton' needs Triton and CUDA uint8 (N, C, H, W) images with 1 or 3 channels, "
+                f"nearest or bilinear interpolation and an integer fill in [0, 255]; got {images.device.type} "
+                f"{images.dtype} {tuple(images.shape)}, {interpolation!r}, fill={fill!r}"
+            )
+        args = (plan.ops, plan.magnitudes, matrices, plan.weights, fill, interpolation, _mix)
+        return native.run_plan_triton(images, *args)
     if backend != "torch" and native.supports(images, interpolation, fill):
         return native.run_plan(images, plan.ops, plan.magnitudes, matrices, plan.weights, fill, interpolation)
     if backend == "native":

@@ -17,8 +17,10 @@ __all__ = [
     "adjust_saturation",
     "adjust_sharpness",
     "autocontrast",
+    "autocontrast_stretch",
     "blend",
     "equalize",
+    "equalize_tables",
     "grayscale",
     "invert",
     "posterize",
@@ -147,11 +149,9 @@ def solarize(images: torch.Tensor, threshold: Magnitude, *, validate: bool = Tru
     return torch.where(images >= as_4d(threshold), invert(images), images)
 
 
-def autocontrast(images: torch.Tensor) -> torch.Tensor:
-    """Stretch each channel of each image so that its darkest value becomes 0 and its lightest full."""
-    check_images(images)
-    if images.numel() == 0:
-        return images.clone()
+def autocontrast_stretch(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image and channel, the offset and divisor (N, C, 1, 1) that stretch [min, max] to full intensity
+    (0 and 1 for flat channels), in the compute dtype: AutoContrast is clamp((x - offset) / divisor)."""
     bound = max_value(images.dtype)
     floating = images if images.is_floating_point() else images.to(torch.float32)
     minimum = floating.amin(dim=(-2, -1), keepdim=True)
@@ -159,24 +159,24 @@ def autocontrast(images: torch.Tensor) -> torch.Tensor:
     flat = maximum == minimum
     inv_scale = maximum.sub_(minimum).mul_(1.0 / bound)
     # torch.where rather than masked assignment, which reads the mask back to the host on a GPU.
-    minimum = torch.where(flat, 0.0, minimum)
-    inv_scale = torch.where(flat, 1.0, inv_scale)
-    return floating.sub(minimum).div_(inv_scale).clamp_(0, bound).to(images.dtype)
+    return torch.where(flat, 0.0, minimum), torch.where(flat, 1.0, inv_scale)
 
 
-def equalize(images: torch.Tensor) -> torch.Tensor:
-    """Histogram-equalise each channel of each image, with PIL's lookup-table rule; all in one pass.
-
-    Floating images are binned to 256 levels as torchvision does (x * 255.999, truncated).
-    """
+def autocontrast(images: torch.Tensor) -> torch.Tensor:
+    """Stretch each channel of each image so that its darkest value becomes 0 and its lightest full."""
     check_images(images)
     if images.numel() == 0:
         return images.clone()
-    levels = images if images.dtype == torch.uint8 else images.mul(255.0 + 1.0 - 1e-3).to(torch.uint8)
-    n, c = levels.shape[:2]
-    flat = levels.reshape(n, c, -1).to(torch.int64)
-    hist = torch.zeros((n, c, 256), dtype=torch.int32, device=images.device)
-    hist.scatter_add_(-1, flat, torch.ones(1, dtype=torch.int32, device=images.device).expand_as(flat))
+    minimum, inv_scale = autocontrast_stretch(images)
+    floating = images if images.is_floating_point() else images.to(torch.float32)
+    return floating.sub(minimum).div_(inv_scale).clamp_(0, max_value(images.dtype)).to(images.dtype)
+
+
+def _equalize_tables(flat: torch.Tensor) -> torch.Tensor:
+    """PIL's equalisation tables (N, C, 256) uint8 from the levels (N, C, H * W) of each channel (int64)."""
+    n, c = flat.shape[:2]
+    hist = torch.zeros((n, c, 256), dtype=torch.int32, device=flat.device)
+    hist.scatter_add_(-1, flat, torch.ones(1, dtype=torch.int32, device=flat.device).expand_as(flat))
     cum = hist.cumsum(dim=-1)
     last = cum.argmax(dim=-1, keepdim=True)
     non_max = flat.shape[-1] - hist.gather(-1, last)
@@ -189,8 +189,28 @@ def equalize(images: torch.Tensor) -> torch.Tensor:
     lut = torch.cat([lut.new_zeros((n, c, 1)), lut], dim=-1)
     # Channels with a single non-zero bin keep their values: an identity table, chosen per channel on the
     # (n, c, 256) tables rather than per pixel (measured 10-20% faster than a full-size where).
-    identity = torch.arange(256, dtype=torch.uint8, device=images.device).expand(n, c, 256)
-    lut = torch.where((step != 0), lut, identity)
+    identity = torch.arange(256, dtype=torch.uint8, device=flat.device).expand(n, c, 256)
+    return torch.where((step != 0), lut, identity)
+
+
+def equalize_tables(images: torch.Tensor) -> torch.Tensor:
+    """The lookup tables (N, C, 256) uint8 that `equalize` applies to the 8-bit levels of each channel."""
+    check_images(images)
+    levels = images if images.dtype == torch.uint8 else images.mul(255.0 + 1.0 - 1e-3).to(torch.uint8)
+    return _equalize_tables(levels.reshape(*levels.shape[:2], -1).to(torch.int64))
+
+
+def equalize(images: torch.Tensor) -> torch.Tensor:
+    """Histogram-equalise each channel of each image, with PIL's lookup-table rule; all in one pass.
+
+    Floating images are binned to 256 levels as torchvision does (x * 255.999, truncated).
+    """
+    check_images(images)
+    if images.numel() == 0:
+        return images.clone()
+    levels = images if images.dtype == torch.uint8 else images.mul(255.0 + 1.0 - 1e-3).to(torch.uint8)
+    flat = levels.reshape(*levels.shape[:2], -1).to(torch.int64)
+    lut = _equalize_tables(flat)
     out = lut.gather(-1, flat).view_as(levels)
     if images.dtype == torch.uint8:
         return out

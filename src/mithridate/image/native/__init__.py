@@ -21,7 +21,7 @@ import torch
 
 from ._threads import split
 
-__all__ = ["available", "run_plan", "split", "supports"]
+__all__ = ["available", "run_plan", "run_plan_triton", "split", "supports", "triton_supports"]
 
 MAX_PIXELS = (1 << 24) // 255  # the largest H * W whose luma sums stay exact in float32
 _MIN_SAMPLES_PER_THREAD = 4
@@ -97,3 +97,41 @@ def run_plan(
     args = (src, dst, ops_np, magnitudes_np, rescaled, weights_np, fill_np, options)
     split(n, lambda start, stop: compiled(*args, start, stop), _MIN_SAMPLES_PER_THREAD)
     return out
+
+
+def triton_supports(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:
+    """Whether the fused Triton path (experimental) applies: uint8 (N, C, H, W) with C in {1, 3} on a CUDA
+    device (or anywhere under TRITON_INTERPRET=1), nearest or bilinear, an integer fill, Triton installed."""
+    from . import _gpu
+
+    interpreted = os.environ.get("TRITON_INTERPRET", "0") == "1"
+    return (
+        _gpu.available()
+        and (images.device.type == "cuda" or interpreted)
+        and images.dtype == torch.uint8
+        and images.ndim == 4
+        and images.shape[1] in (1, 3)
+        and images.numel() > 0
+        and images.numel() < 2**31
+        and interpolation in ("nearest", "bilinear")
+        and fill_bytes(fill, images.shape[1]) is not None
+    )
+
+
+def run_plan_triton(
+    images: torch.Tensor,
+    ops: torch.Tensor,
+    magnitudes: torch.Tensor,
+    matrices: torch.Tensor,
+    weights: torch.Tensor | None,
+    fill: float | Sequence[float] | None,
+    interpolation: str,
+    mix,
+) -> torch.Tensor:
+    """The fused GPU path (`_gpu`): one Triton launch per step; the caller checks `triton_supports`."""
+    from . import _gpu
+
+    fill_tensor = None
+    if fill is not None:
+        fill_tensor = torch.from_numpy(fill_bytes(fill, images.shape[1])).to(images.device)
+    return _gpu.run_plan(images, ops, magnitudes, matrices, weights, fill_tensor, interpolation, mix)
