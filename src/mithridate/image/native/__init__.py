@@ -14,6 +14,7 @@ exact in float32, as torch sums it). Set MITHRIDATE_NATIVE=0 to turn the path of
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -95,8 +96,25 @@ def run_plan(
     fill_np = fill_bytes(fill, channels)
     options = np.array([interpolation == "bilinear", fill is not None], dtype=np.bool_)
     args = (src, dst, ops_np, magnitudes_np, rescaled, weights_np, fill_np, options)
-    split(n, lambda start, stop: compiled(*args, start, stop), _MIN_SAMPLES_PER_THREAD)
+
+    def body(start: int, stop: int) -> None:
+        compiled(*args, _scratch(channels, height, width), start, stop)
+
+    split(n, body, _MIN_SAMPLES_PER_THREAD)
     return out
+
+
+_local = threading.local()
+
+
+def _scratch(channels: int, height: int, width: int) -> tuple[np.ndarray, ...]:
+    """This thread's scratch for images of this shape, kept from call to call (see `_kernels.buffers`)."""
+    from ._kernels import buffers
+
+    key = (channels, height, width)
+    if getattr(_local, "key", None) != key:
+        _local.key, _local.buffers = key, buffers(channels, height, width)
+    return _local.buffers
 
 
 def triton_supports(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:

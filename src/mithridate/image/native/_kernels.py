@@ -290,7 +290,7 @@ def affine_nearest(src, dst, rescaled, fill, index):
 
 
 @njit(nogil=True, cache=True)
-def affine_bilinear(src, dst, rescaled, fill, has_fill):
+def affine_bilinear(src, dst, rescaled, fill, has_fill, planes, offsets, weights, values):
     """Bilinear resampling through one matrix, as grid_sample(align_corners=False) and torch's fill blend.
 
     The grid point is computed as in `affine_nearest`; the four weights are products of the distances to
@@ -312,8 +312,9 @@ def affine_bilinear(src, dst, rescaled, fill, has_fill):
     r20 = rescaled[2, 0]
     r21 = rescaled[2, 1]
     stride = w + 4
-    # Plane c is the image of ones whose interpolation is the fill mask; plane c + 1 receives nothing.
-    planes = np.zeros((c + 1, (h + 4) * stride), np.float32)
+    # Scratch from the caller (`bilinear_buffers`): planes (C + 1, (H + 4) * (W + 4)) float32 whose border
+    # of two is zero and stays zero, plane C the image of ones whose interpolation is the fill mask;
+    # offsets (W,) int64, weights (4, W) and values (C + 1, W) float32.
     for y in range(h):
         start = (y + 2) * stride + 2
         for x in range(w):
@@ -321,10 +322,7 @@ def affine_bilinear(src, dst, rescaled, fill, has_fill):
         for ch in range(c):
             for x in range(w):
                 planes[ch, start + x] = np.float32(src[ch, y, x])
-    offsets = np.empty(w, np.int64)
-    weights = np.empty((4, w), np.float32)
     w_nw, w_ne, w_sw, w_se = weights[0], weights[1], weights[2], weights[3]
-    values = np.empty((c + 1, w), np.float32)
     for y in range(h):
         by = y0 + np.float32(y)
         for x in range(w):
@@ -390,13 +388,15 @@ assert list(range(_SHEAR_X, _ROTATE + 1)) == [OP_IDS[name] for name in _GEOMETRI
 
 
 @njit(nogil=True, cache=True)
-def apply_op(op, magnitude, rescaled, src, dst, fill, options, lut, index, rows):
-    """Apply one op of the table to one image, src -> dst."""
+def apply_op(op, magnitude, rescaled, src, dst, fill, options, work):
+    """Apply one op of the table to one image, src -> dst (`work`: the scratch of `_chain`)."""
+    lut, index, rows = work[1], work[2], work[3]
+    planes, offsets, weights, values = work[4], work[5], work[6], work[7]
     if op == 0:
         copy(src, dst)
     elif op <= _ROTATE:
         if options[0]:  # bilinear
-            affine_bilinear(src, dst, rescaled, fill, options[1])
+            affine_bilinear(src, dst, rescaled, fill, options[1], planes, offsets, weights, values)
         else:
             affine_nearest(src, dst, rescaled, fill, index)
     elif op == _BRIGHTNESS:
@@ -427,9 +427,10 @@ def apply_op(op, magnitude, rescaled, src, dst, fill, options, lut, index, rows)
 def _chain(src, ops, magnitudes, rescaled, fill, options, out, work):
     """Run one chain of steps on one image into `out`, alternating between two scratch images.
 
-    `work` holds the scratch buffers: two images, a table per channel, a row of indices, three row sums.
+    `work` holds the scratch (`buffers`): two images, a table per channel, a row of indices, three row
+    sums, and the bilinear resampling's planes and rows.
     """
-    scratch, lut, index, rows = work
+    scratch = work[0]
     depth = ops.shape[0]
     if depth == 0:
         copy(src, out)
@@ -437,27 +438,22 @@ def _chain(src, ops, magnitudes, rescaled, fill, options, out, work):
     current = src
     for step in range(depth):
         target = out if step == depth - 1 else scratch[step % 2]
-        apply_op(ops[step], magnitudes[step], rescaled[step], current, target, fill, options, lut, index, rows)
+        apply_op(ops[step], magnitudes[step], rescaled[step], current, target, fill, options, work)
         current = target
 
 
 @njit(nogil=True, cache=True)
-def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, options, start, stop):
+def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, options, work, start, stop):
     """Apply a plan to samples [start, stop) of a (N, C, H, W) uint8 batch, writing `dst`.
 
     ops, magnitudes: (N, W, D) int64 / float64; rescaled: (N, W, D, 3, 2) float32 grid matrices;
     weights: (N, W + 1) float32 mixing weights, used when W > 1; fill: (C,) uint8 outside value;
-    options: (bilinear, fill given) as booleans (for nearest, no fill and a fill of 0 are the same).
+    options: (bilinear, fill given) as booleans (for nearest, no fill and a fill of 0 are the same);
+    work: the scratch of `buffers`, reused from call to call (fresh memory would be page-faulted in).
     """
     _, c, h, w = src.shape
     chains = ops.shape[1]
-    scratch = np.empty((2, c, h, w), np.uint8)
-    chain_out = np.empty((c, h, w), np.uint8)
-    mix = np.empty((c, h, w), np.float32)
-    lut = np.empty((c, 256), np.uint8)
-    index = np.empty(w, np.int32)
-    rows = np.empty((3, w), np.int32)
-    work = (scratch, lut, index, rows)
+    chain_out, mix = work[8], work[9]
     for i in range(start, stop):
         if chains == 1:
             _chain(src[i], ops[i, 0], magnitudes[i, 0], rescaled[i, 0], fill, options, dst[i], work)
@@ -478,3 +474,21 @@ def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, options, start,
             for y in range(h):
                 for x in range(w):
                     dst[i, ch, y, x] = np.uint8(min(max(np.rint(mix[ch, y, x]), np.float32(0.0)), np.float32(255.0)))
+
+
+
+def buffers(c: int, h: int, w: int) -> tuple[np.ndarray, ...]:
+    """Scratch for `run_plan` on (C, H, W) images: two images, tables, index and row sums, the bilinear
+    planes (zero border), offsets, weights and values, and AugMix's chain image and float sum."""
+    return (
+        np.empty((2, c, h, w), np.uint8),
+        np.empty((c, 256), np.uint8),
+        np.empty(w, np.int32),
+        np.empty((3, w), np.int32),
+        np.zeros((c + 1, (h + 4) * (w + 4)), np.float32),
+        np.empty(w, np.int64),
+        np.empty((4, w), np.float32),
+        np.empty((c + 1, w), np.float32),
+        np.empty((c, h, w), np.uint8),
+        np.empty((c, h, w), np.float32),
+    )
