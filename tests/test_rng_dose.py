@@ -150,3 +150,23 @@ def test_policy_follows_its_schedule():
     assert plan_end.touched().float().mean() > 0.85  # Identity and bin-0 draws leave ~10% unchanged
     halfway = policy.sample(256, (32, 32), index=range(256), progress=0.5).touched().float().mean()
     assert 0.3 < halfway < 0.6
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**63 - 1),
+    epoch=st.integers(0, 10**6),
+    call=st.one_of(st.none(), st.integers(0, 10**6)),
+    indices=st.lists(st.integers(0, 2**62), min_size=0, max_size=40),
+    count=st.integers(0, 9),
+    stream=st.integers(0, 2**20),
+)
+def test_compiled_cpu_draws_equal_the_torch_draws(seed, epoch, call, indices, count, stream):
+    """On the CPU the words come from a compiled loop (`_rng_compiled`); they must be the torch code's."""
+    key, index = Key(seed, epoch, call), torch.tensor(indices, dtype=torch.int64)
+    compiled = (key.bits(index, stream, count), key.uniform(index, stream, count), key.normal(index, stream, 2))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MITHRIDATE_NATIVE", "0")
+        reference = (key.bits(index, stream, count), key.uniform(index, stream, count), key.normal(index, stream, 2))
+    for ours, theirs in zip(compiled, reference, strict=True):
+        assert ours.dtype == theirs.dtype and torch.equal(ours, theirs)
