@@ -151,5 +151,5 @@ def run_plan_triton(
 
     fill_tensor = None
     if fill is not None:
-        fill_tensor = torch.from_numpy(fill_bytes(fill, images.shape[1])).to(images.device)
+        fill_tensor = _gpu.fill_on(images.device, tuple(int(v) for v in fill_bytes(fill, images.shape[1])))
     return _gpu.run_plan(images, ops, magnitudes, matrices, weights, fill_tensor, interpolation, mix)

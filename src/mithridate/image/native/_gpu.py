@@ -19,6 +19,8 @@ as the torch CUDA kernels already differ from the CPU ones there. Experimental: 
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from .. import functional as F
@@ -200,6 +202,19 @@ def _kinds_of_ops() -> torch.Tensor:
 _KINDS = _kinds_of_ops()
 
 
+@functools.lru_cache(maxsize=64)
+def _constants(device: torch.device, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The op kinds and the grid scale on the device, copied there once (a copy per call would wait)."""
+    scale = torch.tensor([0.5 * width, 0.5 * height], dtype=torch.float32)
+    return _KINDS.to(device), scale.to(device)
+
+
+@functools.lru_cache(maxsize=64)
+def fill_on(device: torch.device, values: tuple[int, ...]) -> torch.Tensor:
+    """The outside value per channel as uint8 on the device, copied there once."""
+    return torch.tensor(values, dtype=torch.uint8).to(device)
+
+
 def point_tables(images: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor) -> torch.Tensor:
     """Per-sample lookup tables (N, C, 256) uint8 of the point ops, computed densely by the torch kernels.
 
@@ -245,17 +260,17 @@ def _step(
     """One step: every sample's op on its image, in one kernel launch after the dense tables."""
     n, c, h, w = images.shape
     device = images.device
-    kinds = _KINDS.to(device)[ops]
+    kinds_of_ops, scale = _constants(device, h, w)
+    kinds = kinds_of_ops[ops]
     if c == 1:  # Color leaves gray images as they are
         kinds = torch.where(kinds == _COLOR, _COPY, kinds)
     ratio = (1.0 + magnitudes.to(torch.float64)).to(torch.float32)
     alpha = (1.0 - (1.0 + magnitudes.to(torch.float64))).to(torch.float32)
     params = torch.stack([ratio, alpha], dim=-1).contiguous()
-    scale = torch.tensor([0.5 * w, 0.5 * h], dtype=torch.float32, device=device)
     grids = matrices.to(torch.float32).transpose(-1, -2).div(scale).reshape(n, 6).contiguous()
     tables = point_tables(images, ops, magnitudes)
     out = torch.empty_like(images)
-    fill_values = fill if fill is not None else torch.zeros(c, dtype=torch.uint8, device=device)
+    fill_values = fill if fill is not None else images  # not read without a fill
     grid = (n, triton.cdiv(h * w, _BLOCK))
     _step_kernel[grid](
         images, out, kinds.contiguous(), params, grids, tables, fill_values, h, w,
