@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -25,26 +25,15 @@ import mithridate as mt
 from mithridate.image import OP_IDS, OPS, Plan
 from mithridate.image.executor import apply_plan
 
+sys.path.insert(0, str(Path(__file__).parent))
+from gpu_check import photos, rate  # the same photos and timing as the GPU check
+
 POLICIES = ["ta_wide", "ta_wide-s2", "rand-n2-m9", "auto-imagenet", "augmix", "ta_wide-ibilinear-f128"]
 
 
 def compare(a: torch.Tensor, b: torch.Tensor) -> dict:
     diff = (a.cpu().int() - b.cpu().int()).abs()
     return {"identical_share": float((diff == 0).double().mean()), "max_abs_diff": int(diff.max())}
-
-
-def photos(n: int, size: int) -> torch.Tensor:
-    from skimage import data
-    from skimage.transform import resize
-
-    names = ["astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "colorwheel"]
-    pictures = []
-    for i in range(n):
-        picture = getattr(data, names[i % len(names)])()[..., :3]
-        shift = (i // len(names)) * 7
-        side = min(picture.shape[:2]) - 20
-        pictures.append((resize(picture[shift : shift + side, shift : shift + side], (size, size)) * 255).round())
-    return torch.tensor(__import__("numpy").stack(pictures), dtype=torch.uint8).permute(0, 3, 1, 2).contiguous()
 
 
 def check_images(device: torch.device) -> dict:
@@ -101,19 +90,6 @@ def count_syncs(device: torch.device) -> dict:
         torch.cuda.set_sync_debug_mode(0)
         out[backend] = len(caught)
     return out
-
-
-def rate(run, n: int, device: torch.device, repeats: int = 10) -> float:
-    run()
-    torch.cuda.synchronize(device)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return n / times[len(times) // 2]
 
 
 def _augment(policy, images: torch.Tensor, index: torch.Tensor, backend: str) -> torch.Tensor:

@@ -10,13 +10,14 @@ Dirichlet) agree across devices up to the last bits of float rounding.
 from __future__ import annotations
 
 import math
-import os
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from ._switch import native_enabled
 
 __all__ = ["Key", "as_index", "hash32", "new_seed"]
 
@@ -30,7 +31,7 @@ _CPU_BLOCK_ELEMENTS = 1 << 16
 
 def _compiled():
     """The compiled CPU draws (`_rng_compiled`), or None without numba or with MITHRIDATE_NATIVE=0."""
-    if os.environ.get("MITHRIDATE_NATIVE", "1") == "0":
+    if not native_enabled():
         return None
     try:
         from . import _rng_compiled

@@ -48,13 +48,13 @@ their colour layer; saturate returns the image unchanged; jpeg_compression codes
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import torch
 
+from ..._switch import native_enabled
 from ...rng import Key, as_index
 from ..adapters import to_batch
 from ._blur import defocus_blur, gaussian_blur_corruption, glass_blur, motion_blur, zoom_blur
@@ -140,7 +140,7 @@ def _check_seed(seed: object) -> int:
 
 def _native_module() -> ModuleType | None:
     """The compiled CPU kernels (`_native`), unless MITHRIDATE_NATIVE=0 or numba is missing."""
-    if os.environ.get("MITHRIDATE_NATIVE", "1") == "0":
+    if not native_enabled():
         return None
     try:
         from . import _native

@@ -39,25 +39,19 @@ import numpy as np
 import torch
 from numba import njit
 
+from ..._rng_compiled import base_word, hash32, uniform
+from ..._rng_compiled import salts as draw_salts
 from ..native._fma import fma
 from ..native._threads import split
 from ._context import Context
 
 __all__ = ["KERNELS", "run"]
 
-_MASK = np.uint64(0xFFFFFFFF)
-_M1 = np.uint64(0x7FEB352D)
-_M2 = np.uint64(0x846CA68B)
-_GOLDEN = np.uint64(0x9E3779B9)
-_S8 = np.uint64(8)
-_S15 = np.uint64(15)
-_S16 = np.uint64(16)
 _S32 = np.uint64(32)
 _F0 = np.float32(0.0)
 _F1 = np.float32(1.0)
 _F255 = np.float32(255.0)
 _F1E3 = np.float32(1e-3)
-_F2M24 = np.float32(1.0 / (1 << 24))
 _HALF = np.float32(0.5)
 _TWO_PI = 2.0 * math.pi
 _REPLICATE, _REFLECT101, _SYMMETRIC = 0, 1, 2
@@ -67,41 +61,19 @@ _MODES = {"replicate": _REPLICATE, "reflect101": _REFLECT101, "symmetric": _SYMM
 # Counter-based draws, as rng.Key computes them ------------------------------------------------------------
 
 
-@njit(nogil=True, cache=True, inline="always")
-def _hash32(x):
-    x = x ^ (x >> _S16)
-    x = (x * _M1) & _MASK
-    x = x ^ (x >> _S15)
-    x = (x * _M2) & _MASK
-    return x ^ (x >> _S16)
-
-
-@njit(nogil=True, cache=True)
-def _salts(k1, count):
-    out = np.empty(count, np.uint64)
-    for d in range(count):
-        out[d] = _hash32((np.uint64(d) * _GOLDEN + k1) & _MASK)
-    return out
-
-
 @njit(nogil=True, cache=True)
 def _bases(index, k0):
+    """The per-sample words of a draw slot (`_rng_compiled.base_word`), one per index."""
     out = np.empty(index.shape[0], np.uint64)
     for i in range(index.shape[0]):
-        v = np.uint64(index[i])
-        out[i] = _hash32(_hash32((v & _MASK) ^ k0) ^ ((v >> _S32) & _MASK))
+        out[i] = base_word(index[i], k0)
     return out
-
-
-@njit(nogil=True, cache=True, inline="always")
-def _uniform(base, salt):
-    return np.float32(_hash32(base ^ salt) >> _S8) * _F2M24
 
 
 @njit(nogil=True, cache=True)
 def _fill_uniform(out, base, salts):
     for d in range(out.shape[0]):
-        out[d] = _uniform(base, salts[d])
+        out[d] = uniform(base, salts[d])
 
 
 @njit(nogil=True, cache=True)
@@ -110,8 +82,8 @@ def _fill_normal(out, base, salts):
     count = out.shape[0]
     pairs = (count + 1) // 2
     for p in range(pairs):
-        u1 = np.float64(_uniform(base, salts[p]))
-        u2 = np.float64(_uniform(base, salts[pairs + p]))
+        u1 = np.float64(uniform(base, salts[p]))
+        u2 = np.float64(uniform(base, salts[pairs + p]))
         radius = math.sqrt(-2.0 * math.log1p(-u1))
         angle = _TWO_PI * u2
         out[p] = np.float32(radius * math.cos(angle))
@@ -133,7 +105,7 @@ class _Draws:
         with _SALT_LOCK:
             salts = _SALT_CACHE.get(key)
         if salts is None:
-            salts = _salts(np.uint64(k1), count)
+            salts = draw_salts(np.uint64(k1), count)
             with _SALT_LOCK:
                 if len(_SALT_CACHE) >= 32:
                     _SALT_CACHE.clear()
@@ -354,8 +326,8 @@ def _glass_kernel(src, dst, w, delta, iterations, bases, salts, start, stop):
             j = 0
             for h in range(H - delta, delta, -1):
                 for x in range(W - delta, delta, -1):
-                    oy = np.int64((_hash32(base ^ salts[first + j]) * high) >> _S32) - delta
-                    ox = np.int64((_hash32(base ^ salts[first + count + j]) * high) >> _S32) - delta
+                    oy = np.int64((hash32(base ^ salts[first + j]) * high) >> _S32) - delta
+                    ox = np.int64((hash32(base ^ salts[first + count + j]) * high) >> _S32) - delta
                     j += 1
                     for c in range(C):
                         out[c, h, x] = out[c, h + oy, x + ox]
@@ -631,7 +603,7 @@ def _shot_kernel(src, dst, cdf, c, bases, salts, start, stop):
         for ch in range(C):
             for y in range(H):
                 for x in range(W):
-                    u = np.float64(_uniform(base, salts[(ch * H + y) * W + x]))
+                    u = np.float64(uniform(base, salts[(ch * H + y) * W + x]))
                     v = np.float32(src[s, ch, y, x]) / _F255
                     row = np.int64(np.rint(v * levels)) // 16
                     lo, hi = 0, size

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ..._switch import native_enabled
 from ._threads import split
 
 __all__ = ["available", "run_plan", "run_plan_triton", "split", "supports", "triton_supports"]
@@ -30,7 +31,7 @@ _MIN_SAMPLES_PER_THREAD = 4
 
 def available() -> bool:
     """Whether the compiled path can run: numba imports and MITHRIDATE_NATIVE is not "0"."""
-    if os.environ.get("MITHRIDATE_NATIVE", "1") == "0":
+    if not native_enabled():
         return False
     try:
         from . import _kernels  # noqa: F401
