@@ -126,7 +126,7 @@ def geometric_matrices(ops: torch.Tensor, magnitudes: torch.Tensor, height: int,
     is_shear_x, is_shear_y = ops == OP_IDS["ShearX"], ops == OP_IDS["ShearY"]
     is_shear = is_shear_x | is_shear_y
     degrees = F.shear_degrees(m)
-    whole = m.trunc()
+    whole = F.trunc(m)
     return F.inverse_affine_matrices(
         n=m.shape[0],
         device=m.device,

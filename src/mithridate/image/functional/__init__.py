@@ -33,6 +33,7 @@ from ._geometry import (
     translate_matrices,
     translate_x,
     translate_y,
+    trunc,
 )
 
 __all__ = [
@@ -62,4 +63,5 @@ __all__ = [
     "translate_matrices",
     "translate_x",
     "translate_y",
+    "trunc",
 ]
