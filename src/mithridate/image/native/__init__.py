@@ -1,14 +1,17 @@
-"""Compiled CPU path for uint8 batches: the whole plan in one numba call per thread, bit for bit the torch path.
+"""Compiled paths for uint8 batches: on the CPU the whole plan in one numba call per thread, bit for bit
+the torch path; on a GPU (experimental) one fused Triton launch per step.
 
 On the CPU, the torch executor spends most of a small image's time dispatching kernels to groups of a few
 dozen images, and at 224x224 it computes in float32 what could stay in uint8. Here each sample runs its
-own chain, image by image, inside compiled code (tables for the point ops, one pass for the others); the
-batch is split over `torch.get_num_threads()` threads (the kernels release the GIL).
+own chain, image by image, inside compiled code (`_kernels`: tables for the point ops, one pass for the
+others); the batch is split over `torch.get_num_threads()` threads (`_threads`; the kernels release the
+GIL).
 
 The results equal `executor.apply_plan(..., backend="torch")` exactly (tests compare them on random plans
-and images); `supports` says which inputs qualify: CPU uint8 (N, C, H, W) with C in {1, 3}, nearest
-interpolation, an integer fill, and H * W <= 65,793 (up to there the luma sum behind Contrast's mean is
-exact in float32, as torch sums it). Set MITHRIDATE_NATIVE=0 to turn the path off.
+and images); `supports` says which inputs qualify: CPU uint8 (N, C, H, W) with C in {1, 3}, nearest or
+bilinear interpolation, an integer fill, and H * W <= 65,793 (up to there the luma sum behind Contrast's
+mean is exact in float32, as torch sums it). Set MITHRIDATE_NATIVE=0 to turn the path off.
+`triton_supports` and `run_plan_triton` are the GPU path's (`_gpu`).
 """
 
 from __future__ import annotations
