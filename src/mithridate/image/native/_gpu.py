@@ -11,9 +11,10 @@ each step is:
 2. one Triton kernel over (sample, block of pixels): each program branches on its sample's op kind
    (copy, affine resampling, Color, Sharpness, table lookup) and writes all channels.
 
-The arithmetic follows the compiled CPU kernels (`_kernels`), which equal the torch path bit for bit; on a
-GPU the compiler may fuse other multiply-adds, which can move a value by one level where a rounding ties,
-as the torch CUDA kernels already differ from the CPU ones there. Experimental: used only with
+The arithmetic follows the compiled CPU kernels (`_kernels`), which equal the torch path bit for bit: the
+fused multiply-adds are explicit (`tl.fma`) and the kernel is compiled with `enable_fp_fusion=False`, so
+that the compiler fuses no others; the same bytes as the CPU paths are expected on a GPU (where the torch
+CUDA kernels can differ from the CPU ones by a level at rounding ties). Experimental: used only with
 `apply_plan(..., backend="triton")`; tested on the CPU through Triton's interpreter (TRITON_INTERPRET=1).
 """
 
@@ -274,7 +275,7 @@ def _step(
     grid = (n, triton.cdiv(h * w, _BLOCK))
     _step_kernel[grid](
         images, out, kinds.contiguous(), params, grids, tables, fill_values, h, w,
-        C=c, BILINEAR=bilinear, HAS_FILL=fill is not None, BLOCK=_BLOCK,
+        C=c, BILINEAR=bilinear, HAS_FILL=fill is not None, BLOCK=_BLOCK, enable_fp_fusion=False,
     )  # fmt: skip
     return out
 
