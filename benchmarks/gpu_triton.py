@@ -4,8 +4,8 @@
 
 1. Images: every op (both interpolations, a fill) and every policy through `backend="triton"` on the GPU,
    against `backend="torch"` on the same GPU and the compiled CPU path: share of identical values and the
-   largest difference (uint8 levels). On the CPU (Triton's interpreter) the two are identical; on a GPU the
-   compiler may fuse other multiply-adds, which moves rounding ties by one level.
+   largest difference (uint8 levels). In Triton's interpreter the fused path gives the CPU bytes; compiled
+   without fp fusion it should on the GPU too, while the torch CUDA kernels may differ at rounding ties.
 2. Host synchronisations of one TrivialAugmentWide call on each path (torch's sync debug mode).
 3. Per-sample TrivialAugmentWide images/s at 32x32 (N = 1,024 / 16,384 / 131,072) and 224x224 (N = 128):
    triton, torch, and kornia's one-op-per-batch TrivialAugment where kornia is installed.
