@@ -35,7 +35,7 @@ def _compiled():
         return None
     try:
         from . import _rng_compiled
-    except ImportError:  # pragma: no cover - numba is a dependency
+    except (ImportError, RuntimeError):  # pragma: no cover - numba missing, or no writable cache folder
         return None
     return _rng_compiled
 

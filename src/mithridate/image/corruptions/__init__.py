@@ -144,7 +144,7 @@ def _native_module() -> ModuleType | None:
         return None
     try:
         from . import _native
-    except ImportError:  # pragma: no cover - numba is a dependency
+    except (ImportError, RuntimeError):  # pragma: no cover - numba missing, or no writable cache folder
         return None
     return _native
 

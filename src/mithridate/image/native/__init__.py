@@ -38,7 +38,7 @@ def available() -> bool:
         return False
     try:
         from . import _kernels  # noqa: F401
-    except ImportError:
+    except (ImportError, RuntimeError):  # numba missing, or no writable folder for its cache
         return False
     return True
 
