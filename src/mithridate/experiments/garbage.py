@@ -46,6 +46,7 @@ from .grid import (
     html_table,
     load_grid,
     run_grid,
+    run_section,
     summarize_grid,
     text_table,
     write_grid_report,
@@ -666,20 +667,7 @@ def _report(out: Path, summary: GarbageSummary, config: GarbageConfig | None = N
         f"<dt>interval</dt><dd>{_e(INTERVAL_LEGEND)}.</dd></dl>"
     )
     sections.append(("Definitions", definitions))
-    sections.append(
-        (
-            "Run",
-            html_table(
-                ["setting", "value"],
-                [
-                    ["spec hash", summary.spec.spec_hash()],
-                    ["results", f"{len(summary.records)} cell-seeds"],
-                    ["versions", ", ".join(f"{k} {v}" for k, v in summary.records[0].versions.items())],
-                ],
-                left=(0, 1),
-            ),
-        )
-    )
+    sections.append(run_section(summary.spec, summary.records))
     subtitle = (
         f"{len(summary.rows)} cells (dataset x kind x k) x seeds, models: "
         f"{_e(', '.join(summary.models))}. Command: <code>mithridate garbage</code>."

@@ -594,6 +594,13 @@ def html_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: Se
     return _table([_e(h) for h in header], [([_e(c) for c in row], "") for row in rows], left=left)
 
 
+def run_section(spec: GridSpec, records: Sequence[GridRecord]) -> tuple[str, str]:
+    """The report's "Run" section: the spec's hash, how many cell-seeds, and the library versions."""
+    versions = ", ".join(f"{k} {v}" for k, v in records[0].versions.items()) if records else ""
+    rows = [["spec hash", spec.spec_hash()], ["results", f"{len(records)} cell-seeds"], ["versions", versions]]
+    return ("Run", html_table(["setting", "value"], rows, left=(0, 1)))
+
+
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: Sequence[int] = (0,)) -> str:
     """A plain-text table with aligned columns (numbers right-aligned, the `left` columns left-aligned)."""
     from .summary import _columns
