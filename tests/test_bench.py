@@ -215,3 +215,12 @@ def test_bench_command_rejects_bad_options(tmp_path: Path) -> None:
     assert main(["bench", "--sizes", "32", "--out", str(tmp_path)]) == 2
     assert main(["bench", "--threads", "one", "--out", str(tmp_path)]) == 2
     assert main(["bench", "--libraries", "mithridate,pillow", "--out", str(tmp_path)]) == 2
+
+
+def test_timings_script_smoke() -> None:
+    """`benchmarks/timings.py --quick` (the README's smaller timings) runs and prints each of its figures."""
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "timings.py"
+    done = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("compiled") == 4
+    assert "torchvision:" in done.stdout and "x 19 corruptions x 5 severities" in done.stdout

@@ -41,7 +41,7 @@ def _elementwise(name: str, x: torch.Tensor) -> torch.Tensor:
 
     torch runs these float64 ops in its OpenMP pool even for a few values, and the pool's threads then
     spin for a while: the compiled kernels' threads, started next, lost half their speed to them
-    (measured: TrivialAugmentWide at 224x224 on 2 threads, 16k -> 23k images/s without them). The values
+    (`mithridate bench`, TrivialAugmentWide at 224x224 on 2 threads: 16k -> 28k images/s without them). The values
     differ from torch's in the last bit at most, which the float32 matrices do not keep; both CPU paths
     use these, and the tests compare them with torchvision's Python-float matrices.
     """
