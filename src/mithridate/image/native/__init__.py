@@ -26,7 +26,7 @@ import torch
 from ..._switch import native_enabled
 from ._threads import split
 
-__all__ = ["available", "run_plan", "run_plan_triton", "split", "supports", "triton_supports"]
+__all__ = ["available", "fill_bytes", "run_plan", "run_plan_triton", "supports", "triton_supports"]
 
 MAX_PIXELS = (1 << 24) // 255  # the largest H * W whose luma sums stay exact in float32
 _MIN_SAMPLES_PER_THREAD = 4
