@@ -36,6 +36,9 @@ def main(seed: int) -> None:
         (1, 7, 10, 1, 1, "nearest", 5),
         (3, 10, 9, 1, 1, "bilinear", (10, 200, 30)),
         (3, 6, 7, 3, 2, "bilinear", None),
+        # more pixels than the tables kernel's block: its statistics loop turns twice, Equalize's step > 0
+        (3, 37, 41, 1, 1, "nearest", None),
+        (1, 33, 35, 1, 1, "bilinear", 7),
     ]
     for channels, height, width, chains, depth, interpolation, fill in cases:
         n = 2 * len(OPS)

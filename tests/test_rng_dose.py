@@ -1,6 +1,12 @@
 """Counter-based randomness and the Dose: purity, distributions, validation, schedules."""
 
+import importlib.util
+import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -170,3 +176,45 @@ def test_compiled_cpu_draws_equal_the_torch_draws(seed, epoch, call, indices, co
         reference = (key.bits(index, stream, count), key.uniform(index, stream, count), key.normal(index, stream, 2))
     for ours, theirs in zip(compiled, reference, strict=True):
         assert ours.dtype == theirs.dtype and torch.equal(ours, theirs)
+
+
+def test_triton_draws_equal_the_torch_draws_in_the_interpreter():
+    """The one-launch CUDA kernel (`_rng_triton`), run by Triton's interpreter on the CPU, gives the torch
+    code's words and uniforms: keys with stream words on both sides of 2**31, indices up to 2**63 - 1."""
+    if importlib.util.find_spec("triton") is None:
+        pytest.skip("Triton is not installed (it ships with CUDA builds of torch)")
+    script = Path(__file__).with_name("_triton_rng_check.py")
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    run = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True)
+    assert run.returncode in (0, 1), run.stderr[-2000:]
+    results = json.loads(run.stdout.strip().splitlines()[-1])
+    assert len(results) > 50
+    assert [case for case, same in results.items() if not same] == []
+    assert run.returncode == 0
+
+
+def test_triton_draws_are_opt_in_and_fall_back_after_a_failed_launch(monkeypatch):
+    if importlib.util.find_spec("triton") is None:
+        pytest.skip("Triton is not installed (it ships with CUDA builds of torch)")
+    from mithridate import _rng_triton
+
+    monkeypatch.delenv("MITHRIDATE_TRITON", raising=False)
+    assert not _rng_triton.enabled()
+    monkeypatch.setenv("MITHRIDATE_TRITON", "1")
+    assert _rng_triton.enabled()
+    launches = []
+
+    def broken(*args, **kwargs):
+        launches.append(args)
+        raise RuntimeError("no kernel for this GPU")
+
+    monkeypatch.setattr(_rng_triton, "_launch", broken)
+    monkeypatch.setattr(_rng_triton, "_failed", False)
+    # CPU tensors keep the CPU draws, even with MITHRIDATE_TRITON=1.
+    assert Key(3).bits(torch.arange(5), 1, 2).shape == (5, 2) and not launches
+    index = torch.arange(5)
+    assert _rng_triton.try_draw(index.view(5, 1), 1, 2, 3, uniform=False) is None and not launches  # not 1-d
+    with pytest.warns(RuntimeWarning, match="Triton draws failed .*no kernel for this GPU"):
+        assert _rng_triton.try_draw(index, 1, 2, 3, uniform=False) is None
+    assert _rng_triton.try_draw(index, 1, 2, 3, uniform=True) is None
+    assert len(launches) == 1  # after the failure, no further launch is tried

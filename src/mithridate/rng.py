@@ -40,6 +40,13 @@ def _compiled():
     return _rng_compiled
 
 
+def _triton():
+    """The one-launch CUDA draws (`_rng_triton`), or None unless MITHRIDATE_TRITON=1 and Triton imports."""
+    from . import _rng_triton  # imports Triton: only reached for CUDA tensors
+
+    return _rng_triton if _rng_triton.enabled() else None
+
+
 def _to_uniform(words: torch.Tensor) -> torch.Tensor:
     """24 high bits of 32-bit words as float32 in [0, 1)."""
     return (words >> 8).to(torch.float32) * _TWO_POW_MINUS_24
@@ -85,7 +92,11 @@ def new_seed() -> int:
 
 
 def as_index(index: object, n: int, device: torch.device | str | None = None) -> torch.Tensor:
-    """Validate sample indices (a sequence, array or tensor of n non-negative integers) as int64."""
+    """Validate sample indices (a sequence, array or tensor of n non-negative integers) as int64.
+
+    Indices already on an accelerator are not read back to check their sign (that would be a host
+    synchronisation per batch); a negative one there draws like its 64-bit two's complement.
+    """
     if isinstance(index, torch.Tensor):
         tensor = index
         integral = not (tensor.dtype.is_floating_point or tensor.dtype == torch.bool or tensor.is_complex())
@@ -99,12 +110,13 @@ def as_index(index: object, n: int, device: torch.device | str | None = None) ->
         raise TypeError(f"index: expected a sequence or tensor of {n} non-negative integers, got {got}")
     if not integral or tensor is None:
         raise TypeError(f"index: expected integers, got dtype {kind}")
-    tensor = tensor.reshape(-1).to(device=device, dtype=torch.int64)
+    tensor = tensor.reshape(-1)
     if tensor.numel() != n:
         raise ValueError(f"index: expected {n} sample indices (one per image), got {tensor.numel()}")
-    if n and bool((tensor < 0).any()):
+    # Values are checked where they are on the host; reading an accelerator's back would wait for it.
+    if n and tensor.device.type == "cpu" and bool((tensor < 0).any()):
         raise ValueError("index: expected non-negative sample indices, got a negative one")
-    return tensor
+    return tensor.to(device=device, dtype=torch.int64)
 
 
 @dataclass(frozen=True)
@@ -146,12 +158,18 @@ class Key:
         The sample words (one per index) and the draw words (one per draw, shared by every sample) are
         hashed once each. On the CPU the compiled loop of `_rng_compiled` computes the same words in one
         call; without it, a large output is filled in cache-sized row blocks: each of the hash's int64
-        passes then stays in cache (measured 4x faster for a 256 x 3072 noise field).
+        passes then stays in cache (measured 4x faster for a 256 x 3072 noise field). On CUDA, with
+        MITHRIDATE_TRITON=1, one Triton kernel (`_rng_triton`) computes them instead of some fifty launches.
         """
         k0, k1 = self._stream_words(stream, sub)
         if index.device.type == "cpu" and finish in (None, _to_uniform) and _compiled() is not None:
             values = _compiled().draw(index.contiguous().numpy(), k0, k1, count, finish is _to_uniform)
             return torch.from_numpy(values)
+        if index.device.type == "cuda" and finish in (None, _to_uniform) and index.dtype == torch.int64:
+            fast = _triton()
+            values = None if fast is None else fast.try_draw(index, k0, k1, count, finish is _to_uniform)
+            if values is not None:
+                return values
         low = index & _MASK32
         high = (index >> 32) & _MASK32
         base = hash32(hash32(low ^ k0) ^ high)

@@ -186,7 +186,7 @@ AUTOAUGMENT_POLICIES: dict[str, list[SubPolicy]] = {
 }
 
 
-_TABLES: dict[tuple, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+_TABLES: dict[tuple, tuple[torch.Tensor, ...]] = {}
 
 
 def space_table(
@@ -448,15 +448,22 @@ class AutoAugment(Policy):
         return [("", self.policy, None)]
 
     def _tables(self, height: int, width: int, device: torch.device):
-        """The sub-policies as tensors (25, 2): op ids, probabilities, published magnitudes, signed flags."""
-        ids, table, signed = space_table(_AUTO_SPACE, 10, height, width)
-        row_of = {int(op): r for r, op in enumerate(ids)}
-        subs = AUTOAUGMENT_POLICIES[self.policy]
-        op = torch.tensor([[OP_IDS[name] for name, _, _ in sub] for sub in subs])
-        prob = torch.tensor([[p for _, p, _ in sub] for sub in subs], dtype=torch.float32)
-        level = torch.tensor([[0 if lv is None else lv for _, _, lv in sub] for sub in subs])
-        rows = torch.tensor([[row_of[int(o)] for o in pair] for pair in op])
-        return op.to(device), prob.to(device), table[rows, level].to(device), signed[rows].to(device)
+        """The sub-policies as tensors (25, 2): op ids, probabilities, published magnitudes, signed flags.
+
+        Cached per (policy, size, device), as `space_table`: a copy to the device per call would wait for it.
+        """
+        key = ("auto", self.policy, height, width, str(device))
+        if key not in _TABLES:
+            _, table, signed = space_table(_AUTO_SPACE, 10, height, width)
+            row_of = {name: r for r, name in enumerate(_AUTO_SPACE)}  # the table's rows, in the space's order
+            subs = AUTOAUGMENT_POLICIES[self.policy]
+            op = torch.tensor([[OP_IDS[name] for name, _, _ in sub] for sub in subs])
+            prob = torch.tensor([[p for _, p, _ in sub] for sub in subs], dtype=torch.float32)
+            level = torch.tensor([[0 if lv is None else lv for _, _, lv in sub] for sub in subs])
+            rows = torch.tensor([[row_of[name] for name, _, _ in sub] for sub in subs])
+            tables = (op, prob, table[rows, level], signed[rows])
+            _TABLES[key] = tuple(t.to(device) for t in tables)  # type: ignore[assignment]
+        return _TABLES[key]
 
     def _draw(self, key: Key, index: torch.Tensor, height: int, width: int):
         op, prob, mag, sign = self._tables(height, width, index.device)

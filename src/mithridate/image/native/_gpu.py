@@ -1,31 +1,30 @@
-"""Fused GPU path (Triton): one kernel launch per step applies every sample's own op, with no host sync.
+"""Fused GPU path (Triton): two kernel launches per step apply every sample's own op, with no host sync.
 
 The torch executor groups a batch by op: on a GPU that is about a hundred small launches and a few host
 synchronisations per call (to size the groups), so batches below ~16k images are bound by launches. Here
 each step is:
 
-1. per-sample tables, dense over the batch and without synchronisation: a 256-entry lookup table per
-   channel for the point ops (Brightness, Contrast, Posterize, Solarize, AutoContrast, Equalize, Invert
-   and their blends), built by the torch kernels themselves applied to the 256 values (and the image
-   statistics Contrast, AutoContrast and Equalize need), so the tables hold the torch path's values;
-2. one Triton kernel over (sample, block of pixels): each program branches on its sample's op kind
-   (copy, affine resampling, Color, Sharpness, table lookup) and writes all channels.
+1. `_tables_kernel`, one program per sample: the 256-entry lookup table per channel of the sample's point
+   op (Brightness, Contrast, Posterize, Solarize, AutoContrast, Equalize, Invert and their blends), from
+   its image's statistics where the op needs them (luma mean, channel range, channel histogram);
+2. `_step_kernel`, one program per (sample, block of pixels): it branches on the sample's op (copy,
+   affine resampling, Color, Sharpness, table lookup) and writes all channels.
 
 The arithmetic follows the compiled CPU kernels (`_kernels`), which equal the torch path bit for bit: the
-fused multiply-adds are explicit (`tl.fma`) and the kernel is compiled with `enable_fp_fusion=False`, so
-that the compiler fuses no others; the same bytes as the CPU paths are expected on a GPU (where the torch
-CUDA kernels can differ from the CPU ones by a level at rounding ties). Experimental: used only with
-`apply_plan(..., backend="triton")`; tested on the CPU through Triton's interpreter (TRITON_INTERPRET=1).
+fused multiply-adds are explicit (`tl.fma`), divisions correctly rounded (`tl.div_rn`), and the kernels are
+compiled with `enable_fp_fusion=False`, so that the compiler fuses no others; the same bytes as the CPU
+paths are expected on a GPU (where the torch CUDA kernels can differ from the CPU ones by a level at
+rounding ties). Experimental: used with `apply_plan(..., backend="triton")`, or by "auto" on CUDA with
+MITHRIDATE_TRITON=1; tested on the CPU through Triton's interpreter (TRITON_INTERPRET=1).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 import torch
 
-from .. import functional as F
-from ..functional._color import _blend_with, _factors
 from ..ops import OP_IDS
 
 try:  # Triton ships with CUDA builds of torch; without it this path is unavailable.
@@ -37,9 +36,10 @@ except ImportError:  # pragma: no cover - depends on the torch build
 
 __all__ = ["available", "run_plan"]
 
-_COPY, _AFFINE, _COLOR, _SHARPNESS, _TABLE = range(5)
-_TABLE_OPS = ("Brightness", "Contrast", "Posterize", "Solarize", "AutoContrast", "Equalize", "Invert")
 _BLOCK = 256
+"""Pixels per program of the step kernel."""
+_STATS_BLOCK = 1024
+"""Pixels per iteration of the tables kernel's statistics loop (one program per sample)."""
 
 
 def available() -> bool:
@@ -48,6 +48,21 @@ def available() -> bool:
 
 
 if triton is not None:
+    # The op ids the kernels branch on (Triton kernels read globals only as constexpr).
+    _SHEAR_X = tl.constexpr(OP_IDS["ShearX"])
+    _ROTATE = tl.constexpr(OP_IDS["Rotate"])
+    _BRIGHTNESS = tl.constexpr(OP_IDS["Brightness"])
+    _COLOR = tl.constexpr(OP_IDS["Color"])
+    _CONTRAST = tl.constexpr(OP_IDS["Contrast"])
+    _SHARPNESS = tl.constexpr(OP_IDS["Sharpness"])
+    _POSTERIZE = tl.constexpr(OP_IDS["Posterize"])
+    _SOLARIZE = tl.constexpr(OP_IDS["Solarize"])
+    _AUTOCONTRAST = tl.constexpr(OP_IDS["AutoContrast"])
+    _EQUALIZE = tl.constexpr(OP_IDS["Equalize"])
+    _INVERT = tl.constexpr(OP_IDS["Invert"])
+    assert [OP_IDS[name] for name in ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate")] == list(
+        range(OP_IDS["ShearX"], OP_IDS["Rotate"] + 1)
+    ), "geometric op ids: contiguous"
 
     @triton.jit
     def _rint(v):
@@ -60,12 +75,115 @@ if triton is not None:
         return tl.minimum(tl.maximum(v, 0.0), 255.0).to(tl.uint8)
 
     @triton.jit
+    def _blend(table, v, amount):
+        """Move each entry the fraction `amount` (float64) of the way from v to table[v], as torch.lerp."""
+        weight = amount.to(tl.float32)
+        start = v.to(tl.float32)
+        end = table.to(tl.float32)
+        diff = end - start
+        if tl.abs(weight) < 0.5:  # noqa: SIM108 - a scalar branch in Triton, not a ternary
+            out = tl.fma(diff, weight, start)
+        else:
+            out = tl.fma(diff, weight - 1.0, end)
+        return _to_u8(_rint(out))
+
+    @triton.jit
+    def _tables_kernel(
+        src,
+        tables,
+        ops,
+        ops_stride,
+        magnitudes,
+        magnitudes_stride,
+        H,
+        W,
+        C: tl.constexpr,
+        BLOCK: tl.constexpr,
+    ):
+        """One program per sample: the 256-entry table per channel of its point op, from its image's
+        statistics where the op needs them (luma mean, channel range, channel histogram)."""
+        sample = tl.program_id(0).to(tl.int64)
+        hw = H * W
+        image = src + sample * C * hw
+        table = tables + sample * C * 256
+        op = tl.load(ops + sample * ops_stride)
+        m = tl.load(magnitudes + sample * magnitudes_stride)
+        v = tl.arange(0, 256)
+        fv = v.to(tl.float32)
+        ratio = (1.0 + m).to(tl.float32)
+        alpha = (1.0 - (1.0 + m)).to(tl.float32)
+        if op == _BRIGHTNESS:  # Brightness: x (1 + m)
+            for c in tl.static_range(C):
+                tl.store(table + c * 256 + v, _to_u8(fv * ratio))
+        elif op == _CONTRAST:  # Contrast: x (1 + m) - m mean, the mean of the floored luma summed exactly
+            total = tl.zeros((BLOCK,), dtype=tl.int32)
+            for start in range(0, hw, BLOCK):
+                offs = start + tl.arange(0, BLOCK)
+                live = offs < hw
+                red = tl.load(image + offs, mask=live, other=0).to(tl.float32)
+                if C == 3:
+                    green = tl.load(image + hw + offs, mask=live, other=0).to(tl.float32)
+                    blue = tl.load(image + 2 * hw + offs, mask=live, other=0).to(tl.float32)
+                    red = tl.floor(tl.fma(blue, 0.114, tl.fma(green, 0.587, red * 0.2989)))
+                total += red.to(tl.int32)
+            mean = tl.div_rn(tl.sum(total).to(tl.float32), hw.to(tl.float32))
+            for c in tl.static_range(C):
+                tl.store(table + c * 256 + v, _to_u8(tl.fma(mean, alpha, fv * ratio)))
+        elif op == _POSTERIZE:  # Posterize: keep the int(m) high bits
+            bits = m.to(tl.int32)
+            keep = ((1 << bits) - 1) << (8 - bits)
+            for c in tl.static_range(C):
+                tl.store(table + c * 256 + v, (v & keep).to(tl.uint8))
+        elif op == _SOLARIZE:  # Solarize: invert from the threshold 255 m up
+            first = tl.minimum(tl.maximum(tl.ceil((255.0 * m).to(tl.float32)), 0.0), 256.0).to(tl.int32)
+            for c in tl.static_range(C):
+                tl.store(table + c * 256 + v, tl.where(v >= first, 255 - v, v).to(tl.uint8))
+        elif op == _AUTOCONTRAST:  # AutoContrast: stretch the channel's [min, max] to [0, 255], blended by m
+            for c in tl.static_range(C):
+                low = tl.full((BLOCK,), 255, tl.int32)
+                high = tl.zeros((BLOCK,), dtype=tl.int32)
+                for start in range(0, hw, BLOCK):
+                    offs = start + tl.arange(0, BLOCK)
+                    live = offs < hw
+                    value = tl.load(image + c * hw + offs, mask=live, other=0).to(tl.int32)
+                    low = tl.minimum(low, tl.where(live, value, 255))
+                    high = tl.maximum(high, value)
+                minimum = tl.min(low).to(tl.float32)
+                maximum = tl.max(high).to(tl.float32)
+                flat = maximum == minimum
+                inv_scale = tl.where(flat, 1.0, (maximum - minimum) * (1.0 / 255.0))
+                offset = tl.where(flat, 0.0, minimum)
+                stretched = _to_u8(tl.div_rn(fv - offset, inv_scale))
+                tl.store(table + c * 256 + v, _blend(stretched, v, m))
+        elif op == _EQUALIZE:  # Equalize: PIL's table from the channel's histogram, blended by m
+            for c in tl.static_range(C):
+                hist = tl.zeros((256,), dtype=tl.int32)
+                for start in range(0, hw, BLOCK):
+                    offs = start + tl.arange(0, BLOCK)
+                    live = offs < hw
+                    value = tl.load(image + c * hw + offs, mask=live, other=0).to(tl.int32)
+                    hist += tl.histogram(value, 256, mask=live)
+                last = tl.max(tl.where(hist > 0, v, 0))
+                step = (hw - tl.sum(tl.where(v == last, hist, 0))) // 255
+                below = tl.cumsum(hist, 0) - hist  # the count of values below v
+                half = step // 2
+                level = tl.minimum(tl.maximum((below + half) // tl.maximum(step, 1), 0), 255)
+                equalized = tl.where(step == 0, v, tl.where(v == 0, 0, level))
+                tl.store(table + c * 256 + v, _blend(equalized, v, m))
+        elif op == _INVERT:  # Invert, blended by m
+            for c in tl.static_range(C):
+                tl.store(table + c * 256 + v, _blend(255 - v, v, m))
+
+    @triton.jit
     def _step_kernel(
         src,
         dst,
-        kinds,
-        params,
+        ops,
+        ops_stride,
+        magnitudes,
+        magnitudes_stride,
         grids,
+        grids_stride,
         tables,
         fill,
         H,
@@ -75,6 +193,7 @@ if triton is not None:
         HAS_FILL: tl.constexpr,
         BLOCK: tl.constexpr,
     ):
+        """One program per (sample, block of pixels): the sample's op on those pixels, all channels."""
         sample = tl.program_id(0).to(tl.int64)
         hw = H * W
         offs = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
@@ -83,14 +202,17 @@ if triton is not None:
         x = offs % W
         image = src + sample * C * hw
         out = dst + sample * C * hw
-        kind = tl.load(kinds + sample)
-        if kind == 1:  # affine resampling through the sample's grid matrix
-            r00 = tl.load(grids + sample * 6 + 0)
-            r01 = tl.load(grids + sample * 6 + 1)
-            r10 = tl.load(grids + sample * 6 + 2)
-            r11 = tl.load(grids + sample * 6 + 3)
-            r20 = tl.load(grids + sample * 6 + 4)
-            r21 = tl.load(grids + sample * 6 + 5)
+        op = tl.load(ops + sample * ops_stride)
+        m = tl.load(magnitudes + sample * magnitudes_stride)
+        ratio = (1.0 + m).to(tl.float32)
+        alpha = (1.0 - (1.0 + m)).to(tl.float32)
+        if op >= _SHEAR_X and op <= _ROTATE:  # affine resampling through the sample's grid matrix
+            r00 = tl.load(grids + sample * grids_stride + 0)
+            r01 = tl.load(grids + sample * grids_stride + 1)
+            r10 = tl.load(grids + sample * grids_stride + 2)
+            r11 = tl.load(grids + sample * grids_stride + 3)
+            r20 = tl.load(grids + sample * grids_stride + 4)
+            r21 = tl.load(grids + sample * grids_stride + 5)
             bx = (1.0 - W) * 0.5 + x.to(tl.float32)
             by = (1.0 - H) * 0.5 + y.to(tl.float32)
             gx = tl.fma(by, r10, bx * r00) + r20
@@ -148,9 +270,7 @@ if triton is not None:
                     if HAS_FILL:
                         value = tl.where(inside, value, tl.load(fill + c))
                     tl.store(out + c * hw + offs, value, mask=live)
-        elif kind == 2:  # Color: blend RGB with its floored luma (three channels; one channel is a copy)
-            ratio = tl.load(params + sample * 2)
-            alpha = tl.load(params + sample * 2 + 1)
+        elif op == _COLOR and C == 3:  # Color: blend RGB with its floored luma (gray images are copied)
             red = tl.load(image + offs, mask=live, other=0).to(tl.float32)
             green = tl.load(image + hw + offs, mask=live, other=0).to(tl.float32)
             blue = tl.load(image + 2 * hw + offs, mask=live, other=0).to(tl.float32)
@@ -158,8 +278,7 @@ if triton is not None:
             tl.store(out + offs, _to_u8(tl.fma(gray, alpha, red * ratio)), mask=live)
             tl.store(out + hw + offs, _to_u8(tl.fma(gray, alpha, green * ratio)), mask=live)
             tl.store(out + 2 * hw + offs, _to_u8(tl.fma(gray, alpha, blue * ratio)), mask=live)
-        elif kind == 3:  # Sharpness: PIL's 3x3 smoothing blended in; the border is copied
-            alpha = tl.load(params + sample * 2 + 1)
+        elif op == _SHARPNESS:  # PIL's 3x3 smoothing blended in by 1 + m; the border is copied
             interior = live & (y >= 1) & (y < H - 1) & (x >= 1) & (x < W - 1)
             for c in tl.static_range(C):
                 plane = image + c * hw
@@ -173,41 +292,14 @@ if triton is not None:
                 middle = centre.to(tl.float32)
                 sharp = _to_u8(tl.fma(blurred - middle, alpha, middle))
                 tl.store(out + c * hw + offs, tl.where(interior, sharp, centre), mask=live)
-        elif kind == 4:  # a point op: the sample's lookup table per channel
+        elif op == _BRIGHTNESS or op == _CONTRAST or op >= _POSTERIZE:  # noqa: SIM109 - a point op: its table
             for c in tl.static_range(C):
                 value = tl.load(image + c * hw + offs, mask=live, other=0)
                 table = tables + (sample * C + c) * 256
                 tl.store(out + c * hw + offs, tl.load(table + value.to(tl.int32), mask=live, other=0), mask=live)
-        else:  # Identity
+        else:  # Identity (and Color on gray images)
             for c in tl.static_range(C):
                 tl.store(out + c * hw + offs, tl.load(image + c * hw + offs, mask=live, other=0), mask=live)
-
-
-def _kinds_of_ops() -> torch.Tensor:
-    """The kernel's branch for each op id."""
-    kinds = []
-    for name in OP_IDS:
-        if name in ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate"):
-            kinds.append(_AFFINE)
-        elif name == "Color":
-            kinds.append(_COLOR)
-        elif name == "Sharpness":
-            kinds.append(_SHARPNESS)
-        elif name in _TABLE_OPS:
-            kinds.append(_TABLE)
-        else:
-            kinds.append(_COPY)
-    return torch.tensor(kinds, dtype=torch.int32)
-
-
-_KINDS = _kinds_of_ops()
-
-
-@functools.lru_cache(maxsize=64)
-def _constants(device: torch.device, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The op kinds and the grid scale on the device, copied there once (a copy per call would wait)."""
-    scale = torch.tensor([0.5 * width, 0.5 * height], dtype=torch.float32)
-    return _KINDS.to(device), scale.to(device)
 
 
 @functools.lru_cache(maxsize=64)
@@ -216,68 +308,46 @@ def fill_on(device: torch.device, values: tuple[int, ...]) -> torch.Tensor:
     return torch.tensor(values, dtype=torch.uint8).to(device)
 
 
-def point_tables(images: torch.Tensor, ops: torch.Tensor, magnitudes: torch.Tensor) -> torch.Tensor:
-    """Per-sample lookup tables (N, C, 256) uint8 of the point ops, computed densely by the torch kernels.
-
-    Every candidate table is built for every sample (no host sync to find who needs which), each by the
-    torch kernel itself on an image of the 256 values, with the statistics of the sample's real image
-    where the op needs them; then each sample keeps its op's table (identity for other ops).
-    """
-    n, c = images.shape[:2]
-    device = images.device
-    m = magnitudes.to(torch.float64)
-    values = torch.arange(256, dtype=torch.uint8, device=device).view(1, 1, 1, 256).expand(n, c, 1, 256)
-    # Contrast: the luma mean of the real image (as adjust_contrast computes it), then its blend.
-    gray = F.grayscale(images) if c == 3 else images.to(torch.float32)
-    mean = torch.mean(gray, dim=(-3, -2, -1), keepdim=True)
-    ratio, alpha = _factors(values, 1.0 + m, "contrast factor", False)
-    contrast = _blend_with(values, mean, ratio, alpha)
-    offset, divisor = F.autocontrast_stretch(images)
-    autocontrast = values.to(torch.float32).sub(offset).div_(divisor).clamp_(0, 255).to(torch.uint8)
-    equalize = F.equalize_tables(images).view(n, c, 1, 256)
-    candidates = {
-        "Brightness": F.adjust_brightness(values, 1.0 + m, validate=False),
-        "Contrast": contrast,
-        "Posterize": F.posterize(values, m.to(torch.int64), validate=False),
-        "Solarize": F.solarize(values, 255.0 * m, validate=False),
-        "AutoContrast": F.blend(values, autocontrast, m),
-        "Equalize": F.blend(values, equalize, m),
-        "Invert": F.blend(values, F.invert(values), m),
-    }
-    tables = values
-    for name, table in candidates.items():
-        tables = torch.where((ops == OP_IDS[name]).view(n, 1, 1, 1), table, tables)
-    return tables.reshape(n, c, 256).contiguous()
-
-
 def _step(
     images: torch.Tensor,
     ops: torch.Tensor,
     magnitudes: torch.Tensor,
-    matrices: torch.Tensor,
+    grids: torch.Tensor,
     fill: torch.Tensor | None,
     bilinear: bool,
 ) -> torch.Tensor:
-    """One step: every sample's op on its image, in one kernel launch after the dense tables."""
+    """One step, two launches: the point ops' tables of the samples that need one, then every sample's op.
+
+    `ops`, `magnitudes` and `grids` (N, 6) float32 are views of the plan's tensors (any row stride).
+    """
     n, c, h, w = images.shape
-    device = images.device
-    kinds_of_ops, scale = _constants(device, h, w)
-    kinds = kinds_of_ops[ops]
-    if c == 1:  # Color leaves gray images as they are
-        kinds = torch.where(kinds == _COLOR, _COPY, kinds)
-    ratio = (1.0 + magnitudes.to(torch.float64)).to(torch.float32)
-    alpha = (1.0 - (1.0 + magnitudes.to(torch.float64))).to(torch.float32)
-    params = torch.stack([ratio, alpha], dim=-1).contiguous()
-    grids = matrices.to(torch.float32).transpose(-1, -2).div(scale).reshape(n, 6).contiguous()
-    tables = point_tables(images, ops, magnitudes)
+    tables = torch.empty((n, c, 256), dtype=torch.uint8, device=images.device)
+    _tables_kernel[(n,)](
+        images, tables, ops, ops.stride(0), magnitudes, magnitudes.stride(0), h, w, C=c, BLOCK=_STATS_BLOCK,
+        enable_fp_fusion=False,
+    )  # fmt: skip
     out = torch.empty_like(images)
     fill_values = fill if fill is not None else images  # not read without a fill
     grid = (n, triton.cdiv(h * w, _BLOCK))
     _step_kernel[grid](
-        images, out, kinds.contiguous(), params, grids, tables, fill_values, h, w,
+        images, out, ops, ops.stride(0), magnitudes, magnitudes.stride(0), grids, grids.stride(0), tables,
+        fill_values, h, w,
         C=c, BILINEAR=bilinear, HAS_FILL=fill is not None, BLOCK=_BLOCK, enable_fp_fusion=False,
     )  # fmt: skip
     return out
+
+
+def grid_matrices(matrices: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """The plan's inverse matrices (..., 2, 3) float64 as the kernel's rows (..., 6) float32: transposed
+    and divided by the half size, the normalised grid of `grid_sample` (align_corners=False)."""
+    scale = _scale_on(matrices.device, height, width)
+    return matrices.to(torch.float32).transpose(-1, -2).div(scale).flatten(-2).contiguous()
+
+
+@functools.lru_cache(maxsize=64)
+def _scale_on(device: torch.device, height: int, width: int) -> torch.Tensor:
+    """The grid scale on the device, copied there once (a copy per call would wait)."""
+    return torch.tensor([0.5 * width, 0.5 * height], dtype=torch.float32).to(device)
 
 
 def run_plan(
@@ -297,13 +367,17 @@ def run_plan(
     """
     _, chains, depth = ops.shape
     images = images.contiguous()
+    grids = grid_matrices(matrices, *images.shape[-2:])
     results = []
-    for chain in range(chains):
-        work = images
-        for step in range(depth):
-            args = (ops[:, chain, step], magnitudes[:, chain, step], matrices[:, chain, step])
-            work = _step(work, *args, fill, interpolation == "bilinear")
-        results.append(work if depth else images.clone())
+    # Triton launches on the current device: make it the images' one.
+    on_device = torch.cuda.device(images.device) if images.device.type == "cuda" else contextlib.nullcontext()
+    with on_device:
+        for chain in range(chains):
+            work = images
+            for step in range(depth):
+                args = (ops[:, chain, step], magnitudes[:, chain, step], grids[:, chain, step])
+                work = _step(work, *args, fill, interpolation == "bilinear")
+            results.append(work if depth else images.clone())
     if weights is None:
         return results[0]
     return mix(images, torch.stack(results, dim=1), weights)

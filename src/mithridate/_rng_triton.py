@@ -1,0 +1,151 @@
+"""Triton draws for `rng.Key` on CUDA tensors: the same words as the torch code, in one kernel launch.
+
+On a GPU the torch code spends a draw in some fifty tiny integer ops (the hash runs twice per sample,
+once per draw word and once per output, with masks and shifts), each a kernel launch; those launches
+dominate a policy's `sample()`. Here one kernel computes the whole (n, count) output. The arithmetic is the
+same 32-bit hash, in uint32 (products wrap modulo 2**32, shifts are logical), so the words are identical:
+a test compares both through Triton's interpreter (TRITON_INTERPRET=1) on the CPU. Opt-in: `rng.Key` uses
+it only with MITHRIDATE_TRITON=1; a launch that fails (a compiler that rejects the kernel) warns once and
+leaves the torch code in place for the rest of the process.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import torch
+
+try:  # Triton ships with CUDA builds of torch; without it this path is unavailable.
+    import triton
+    import triton.language as tl
+except ImportError:  # pragma: no cover - depends on the torch build
+    triton = None
+    tl = None
+
+__all__ = ["available", "draw", "enabled", "try_draw"]
+
+_ELEMENTS = 1024
+"""Outputs per program: a tile of rows x draws, draws a power of two up to `_MAX_DRAWS`."""
+_MAX_DRAWS = 64
+_failed = False
+"""Set when a launch raised: the torch code draws for the rest of the process."""
+
+
+def available() -> bool:
+    """Whether Triton imports (a CUDA device, or the interpreter, is still needed to run)."""
+    return triton is not None
+
+
+def enabled() -> bool:
+    """Whether `rng.Key` draws here on CUDA: MITHRIDATE_TRITON is "1" (read at every call) and Triton imports."""
+    return os.environ.get("MITHRIDATE_TRITON") == "1" and triton is not None
+
+
+if triton is not None:
+
+    @triton.jit
+    def hash32(x):
+        """Chris Wellons' lowbias32 on uint32 words (products wrap modulo 2**32, shifts are logical)."""
+        x = x ^ (x >> 16)
+        x = x * tl.full(x.shape, 0x7FEB352D, tl.uint32)
+        x = x ^ (x >> 15)
+        x = x * tl.full(x.shape, 0x846CA68B, tl.uint32)
+        return x ^ (x >> 16)
+
+    @triton.jit
+    def salts(draws, k1):
+        """The per-draw words of the draw numbers `draws` (int32), shared by every sample."""
+        return hash32(draws.to(tl.uint32) * tl.full(draws.shape, 0x9E3779B9, tl.uint32) + k1)
+
+    @triton.jit
+    def base_word(value, k0):
+        """The per-sample word of int64 indices: their low and high 32-bit halves hashed in turn."""
+        low = value.to(tl.uint32)  # truncation keeps the low 32 bits
+        high = (value >> 32).to(tl.uint32)  # bits 32..63, whatever the shift fills in above them
+        return hash32(hash32(low ^ k0) ^ high)
+
+    @triton.jit(do_not_specialize=["n", "k0", "k1"])
+    def _draw_kernel(index, out, n, count, k0, k1, UNIFORM: tl.constexpr, ROWS: tl.constexpr, DRAWS: tl.constexpr):
+        """out[i, d] = hash(base(index[i]) ^ salt(d)), as int64 or as `rng._to_uniform`, for one tile.
+
+        `k0` and `k1` arrive as int32 holding the 32-bit words (one signature whatever their values);
+        the 1-d grid numbers the tiles row block by row block, so it has no 65535 limit.
+        """
+        pid = tl.program_id(0)
+        draw_blocks = tl.cdiv(count, DRAWS)
+        rows = (pid // draw_blocks).to(tl.int64) * ROWS + tl.arange(0, ROWS)
+        draws = (pid % draw_blocks) * DRAWS + tl.arange(0, DRAWS)
+        value = tl.load(index + rows, mask=rows < n, other=0)
+        base = base_word(value, k0.to(tl.uint32))
+        salt = salts(draws, k1.to(tl.uint32))
+        word = hash32(base[:, None] ^ salt[None, :])
+        offsets = rows[:, None] * count + draws[None, :]
+        mask = (rows < n)[:, None] & (draws < count)[None, :]
+        if UNIFORM:
+            tl.store(out + offsets, (word >> 8).to(tl.float32) * (1.0 / (1 << 24)), mask=mask)
+        else:
+            tl.store(out + offsets, word.to(tl.int64), mask=mask)  # zero-extended: words in [0, 2**32)
+
+
+def _as_int32(word: int) -> int:
+    """A 32-bit word as the int32 with the same bits, so that Triton types the argument i32."""
+    return word - (1 << 32) if word >= 1 << 31 else word
+
+
+def draw(index: torch.Tensor, k0: int, k1: int, count: int, uniform: bool) -> torch.Tensor:
+    """Words (int64) or 24-bit uniforms (float32) shaped (len(index), count) for int64 sample indices.
+
+    `k0` and `k1` are the key's stream words (`rng.Key._stream_words`). Runs on a CUDA tensor, or on a CPU
+    tensor under Triton's interpreter (TRITON_INTERPRET=1, set before Triton is imported).
+    """
+    if triton is None:
+        raise RuntimeError("the Triton draws need Triton, which does not import")
+    if index.dtype != torch.int64 or index.dim() != 1:
+        raise ValueError(f"index: expected a 1-d int64 tensor, got {index.dtype} shaped {tuple(index.shape)}")
+    if index.device.type != "cuda" and os.environ.get("TRITON_INTERPRET") != "1":
+        raise ValueError(f"index: the Triton draws run on CUDA (or with TRITON_INTERPRET=1), got {index.device}")
+    out = _empty(index, count, uniform)
+    _launch(index, out, k0, k1, uniform)
+    return out
+
+
+def try_draw(index: torch.Tensor, k0: int, k1: int, count: int, uniform: bool) -> torch.Tensor | None:
+    """`draw` for a 1-d int64 index, or None (the caller then draws in torch) for another index and
+    once a launch has failed: the first failure warns and turns this path off for the rest of the process."""
+    global _failed
+    if _failed or index.dtype != torch.int64 or index.dim() != 1:
+        return None
+    out = _empty(index, count, uniform)
+    try:
+        _launch(index, out, k0, k1, uniform)
+    except Exception as error:  # a compiler or driver that rejects the kernel must not stop training
+        _failed = True
+        warnings.warn(
+            f"mithridate: the Triton draws failed ({type(error).__name__}: {error}); "
+            "drawing with torch for the rest of the process",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None
+    return out
+
+
+def _empty(index: torch.Tensor, count: int, uniform: bool) -> torch.Tensor:
+    return torch.empty((index.shape[0], count), dtype=torch.float32 if uniform else torch.int64, device=index.device)
+
+
+def _launch(index: torch.Tensor, out: torch.Tensor, k0: int, k1: int, uniform: bool) -> None:
+    """One launch over tiles of rows x draws (none for an empty output)."""
+    n, count = out.shape
+    if n == 0 or count == 0:
+        return
+    draws = min(triton.next_power_of_2(count), _MAX_DRAWS)
+    rows = _ELEMENTS // draws
+    grid = (triton.cdiv(n, rows) * triton.cdiv(count, draws),)
+    args = (index.contiguous(), out, n, count, _as_int32(k0), _as_int32(k1))
+    if index.device.type == "cuda":
+        with torch.cuda.device(index.device):  # Triton launches on the current device
+            _draw_kernel[grid](*args, UNIFORM=uniform, ROWS=rows, DRAWS=draws)
+    else:
+        _draw_kernel[grid](*args, UNIFORM=uniform, ROWS=rows, DRAWS=draws)
