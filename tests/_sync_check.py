@@ -84,8 +84,8 @@ class FakeLaunch:
 
 
 def main() -> None:
-    tables, step, draws = FakeLaunch(), FakeLaunch(), FakeLaunch()
-    _gpu._tables_kernel, _gpu._step_kernel, _rng_triton._draw_kernel = tables, step, draws
+    grids, tables, step, draws = FakeLaunch(), FakeLaunch(), FakeLaunch(), FakeLaunch()
+    _gpu._grids_kernel, _gpu._tables_kernel, _gpu._step_kernel, _rng_triton._draw_kernel = grids, tables, step, draws
     torch.cuda.device = lambda device: contextlib.nullcontext()  # no CUDA runtime to switch devices in
     results = {}
     with FakeTensorMode(allow_non_fake_inputs=True):
@@ -94,13 +94,14 @@ def main() -> None:
         for text in POLICIES:
             policy = mt.image.policy(text, seed=0)
             policy(images, index=index)  # fills the per-device caches
-            tables.count = step.count = draws.count = 0
+            grids.count = tables.count = step.count = draws.count = 0
             with Recorder() as recorder:
                 out = policy(images, index=index, epoch=1)
             assert out.device.type == "cuda" and out.shape == images.shape and out.dtype == torch.uint8
             results[text] = {
                 "torch_kernels": sum(recorder.ops.values()),
                 "draw_launches": draws.count,
+                "grid_launches": grids.count,
                 "table_launches": tables.count,
                 "step_launches": step.count,
                 "copies": recorder.copies,

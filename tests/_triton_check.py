@@ -3,7 +3,8 @@
 Triton's interpreter evaluates `tl.fma` as a product and a sum, two roundings; a GPU fuses them. So that
 the interpreter computes what the GPU would, its fma is replaced by one through float64 (the product of
 two float32 is exact there; the sum then rounds twice, which differs from one rounding only when the
-float64 sum lands exactly halfway between two float32 values).
+float64 sum lands exactly halfway between two float32 values). It cannot call libdevice either: the
+geometry's float64 trigonometry goes through numpy, as the CPU path's does.
 Prints one JSON line: for each case, the share of identical values and the largest difference.
 """
 
@@ -14,9 +15,12 @@ import sys
 
 import numpy as np
 import torch
+import triton.language as tl
 from triton.runtime import interpreter
 
 from mithridate.image import OPS, Plan, apply_plan
+from mithridate.image.native import _gpu
+from mithridate.image.ops import geometric_matrices
 
 
 def _fused(self, x, y, z):
@@ -25,6 +29,26 @@ def _fused(self, x, y, z):
 
 
 interpreter.InterpreterBuilder.create_fma = _fused
+
+
+_NUMPY_FUNCTIONS = {"atan": np.arctan, "cos": np.cos, "sin": np.sin, "tan": np.tan, "fmod": np.fmod}
+
+
+class NumpyLibdevice:
+    """libdevice's float64 functions through numpy (the interpreter cannot call libdevice): the same
+    functions as the CPU path's matrices (`functional._geometry._elementwise`)."""
+
+    def __getattr__(self, name):
+        function = _NUMPY_FUNCTIONS[name]
+
+        def apply(*args):
+            out = function(*(a.handle.data for a in args))
+            return tl.tensor(interpreter.TensorHandle(out, args[0].handle.dtype), args[0].type)
+
+        return apply
+
+
+_gpu.libdevice = NumpyLibdevice()
 
 
 def main(seed: int) -> None:
@@ -68,7 +92,26 @@ def main(seed: int) -> None:
         difference = (fused.int() - reference.int()).abs()
         key = f"C{channels} {height}x{width} W{chains} D{depth} {interpolation} fill={fill}"
         results[key] = {"identical": float((difference == 0).float().mean()), "max": int(difference.max())}
+    results["grids"] = _grids(generator)
     print(json.dumps(results))
+
+
+def _grids(generator: torch.Generator) -> dict:
+    """The fused path's sampling-grid rows against the torch path's, bit for bit, over wide magnitudes."""
+    n = 4000
+    ops = torch.randint(0, len(OPS), (n, 2, 3), generator=generator)
+    magnitudes = torch.randn(n, 2, 3, generator=generator, dtype=torch.float64)
+    magnitudes *= torch.tensor([0.01, 1.0, 100.0, 1e4])[torch.randint(0, 4, (n, 2, 3), generator=generator)]
+    magnitudes[:50] = torch.tensor([0.0, -0.0, 360.0, -360.0, 720.0, -1e-300, 1e15, -180.0, 0.5, -0.5]).repeat(5)[
+        :, None, None
+    ]
+    height, width = 27, 40
+    fused = _gpu.plan_grids(ops, magnitudes, height, width)
+    matrices = geometric_matrices(ops.flatten(), magnitudes.flatten(), height, width)
+    scale = torch.tensor([0.5 * width, 0.5 * height], dtype=torch.float32)
+    reference = matrices.to(torch.float32).transpose(-1, -2).div(scale).reshape(n, 2, 3, 6)
+    same = (fused == reference) | (fused.isnan() & reference.isnan())
+    return {"identical": float(same.double().mean()), "max": float((fused - reference).abs().nan_to_num().max())}
 
 
 if __name__ == "__main__":

@@ -192,9 +192,6 @@ def apply_plan(
     n = images.shape[0]
     if n == 0:
         return images.clone()
-    # The matrices of every geometric step of the plan, computed once (others get an unused matrix).
-    matrices = geometric_matrices(plan.ops.flatten(), plan.magnitudes.flatten(), *images.shape[-2:])
-    matrices = matrices.view(*plan.ops.shape, 2, 3)
     if backend == "auto" and os.environ.get("MITHRIDATE_TRITON") == "1" and images.device.type == "cuda":
         backend = "triton" if native.triton_supports(images, interpolation, fill) else "torch"
     if backend == "triton":
@@ -204,8 +201,10 @@ def apply_plan(
                 f"nearest or bilinear interpolation and an integer fill in [0, 255]; got {images.device.type} "
                 f"{images.dtype} {tuple(images.shape)}, {interpolation!r}, fill={fill!r}"
             )
-        args = (plan.ops, plan.magnitudes, matrices, plan.weights, fill, interpolation, _mix)
-        return native.run_plan_triton(images, *args)
+        return native.run_plan_triton(images, plan.ops, plan.magnitudes, plan.weights, fill, interpolation, _mix)
+    # The matrices of every geometric step of the plan, computed once (others get an unused matrix).
+    matrices = geometric_matrices(plan.ops.flatten(), plan.magnitudes.flatten(), *images.shape[-2:])
+    matrices = matrices.view(*plan.ops.shape, 2, 3)
     if backend != "torch" and native.supports(images, interpolation, fill):
         return native.run_plan(images, plan.ops, plan.magnitudes, matrices, plan.weights, fill, interpolation)
     if backend == "native":

@@ -304,6 +304,8 @@ class Policy(ABC):
         dose = self.schedule(self.progress if progress is None else progress)
         ops, magnitudes, weights = self._draw(key, index_tensor, height, width)
         magnitudes = scale_magnitudes(ops, magnitudes, dose.strength)
+        if dose.p >= 1.0 and dose.strength != 0.0:
+            return Plan.drawn(ops, magnitudes, weights)  # every gate is open: uniforms lie in [0, 1)
         gate = key.uniform(index_tensor, _GATE)[:, 0] < dose.p
         if dose.strength == 0.0:
             gate = torch.zeros_like(gate)

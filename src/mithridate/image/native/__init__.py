@@ -144,7 +144,6 @@ def run_plan_triton(
     images: torch.Tensor,
     ops: torch.Tensor,
     magnitudes: torch.Tensor,
-    matrices: torch.Tensor,
     weights: torch.Tensor | None,
     fill: float | Sequence[float] | None,
     interpolation: str,
@@ -156,4 +155,4 @@ def run_plan_triton(
     fill_tensor = None
     if fill is not None:
         fill_tensor = _gpu.fill_on(images.device, tuple(int(v) for v in fill_bytes(fill, images.shape[1])))
-    return _gpu.run_plan(images, ops, magnitudes, matrices, weights, fill_tensor, interpolation, mix)
+    return _gpu.run_plan(images, ops, magnitudes, weights, fill_tensor, interpolation, mix)

@@ -30,9 +30,11 @@ from ..ops import OP_IDS
 try:  # Triton ships with CUDA builds of torch; without it this path is unavailable.
     import triton
     import triton.language as tl
+    from triton.language.extra.cuda import libdevice
 except ImportError:  # pragma: no cover - depends on the torch build
     triton = None
     tl = None
+    libdevice = None
 
 __all__ = ["available", "run_plan"]
 
@@ -73,6 +75,64 @@ if triton is not None:
     def _to_u8(v):
         """Clamp to [0, 255] and truncate, as torch's clamp_ then .to(torch.uint8)."""
         return tl.minimum(tl.maximum(v, 0.0), 255.0).to(tl.uint8)
+
+    @triton.jit
+    def _grids_kernel(ops, magnitudes, grids, total, H, W, BLOCK: tl.constexpr):
+        """The normalised sampling-grid rows (6 float32) of every step of a plan (identity for others).
+
+        `ops.geometric_matrices`, operation by operation in float64 (the trigonometry from libdevice, as
+        torch's CUDA kernels; zeros stand for the parameters an op does not use, as there), then the
+        float32 rows `functional._geometry._sampling_grid` multiplies the pixel centres by.
+        """
+        k = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+        live = k < total
+        op = tl.load(ops + k, mask=live, other=0)
+        m = tl.load(magnitudes + k, mask=live, other=0.0)
+        zero = tl.zeros_like(m)
+        width = W.to(tl.float64)
+        height = H.to(tl.float64)
+        is_shear_x = op == _SHEAR_X
+        is_shear_y = op == _SHEAR_X + 1
+        is_shear = is_shear_x | is_shear_y
+        degrees = libdevice.atan(m) * 57.29577951308232  # shear_degrees
+        whole = tl.where(m < 0.0, tl.ceil(m), tl.floor(m))  # trunc
+        cx = tl.where(is_shear, -0.5 * width, zero)
+        cy = tl.where(is_shear, -0.5 * height, zero)
+        # torch.remainder(m, 360): fmod, moved into [0, 360) when the signs differ
+        turn = libdevice.fmod(m, tl.full(m.shape, 360.0, tl.float64))
+        turn = tl.where((turn != 0.0) & (turn < 0.0), turn + 360.0, turn)
+        angle = tl.where(op == _ROTATE, -turn, zero)
+        tx = tl.where(op == _SHEAR_X + 2, whole, zero)
+        ty = tl.where(op == _SHEAR_X + 3, whole, zero)
+        # inverse_affine_matrices
+        rot = angle * 0.017453292519943295
+        sx = tl.where(is_shear_x, degrees, zero) * 0.017453292519943295
+        sy = tl.where(is_shear_y, degrees, zero) * 0.017453292519943295
+        cos_sy = libdevice.cos(sy)
+        tan_sx = libdevice.tan(sx)
+        rot_minus_sy = rot - sy
+        cx_plus_tx = cx + tx
+        cy_plus_ty = cy + ty
+        a = libdevice.cos(rot_minus_sy) / cos_sy
+        b = -(a * tan_sx + libdevice.sin(rot))
+        c = libdevice.sin(rot_minus_sy) / cos_sy
+        d = libdevice.cos(rot) - c * tan_sx
+        m0 = d
+        m1 = -b
+        m3 = -c
+        m4 = a
+        m2 = 0.0 + (cx - m0 * cx_plus_tx - m1 * cy_plus_ty)
+        m5 = 0.0 + (cy - m3 * cx_plus_tx - m4 * cy_plus_ty)
+        # float32, transposed, over the half size (`_sampling_grid`)
+        half_w = (0.5 * width).to(tl.float32)
+        half_h = (0.5 * height).to(tl.float32)
+        row = grids + k * 6
+        tl.store(row + 0, tl.div_rn(m0.to(tl.float32), half_w), mask=live)
+        tl.store(row + 1, tl.div_rn(m3.to(tl.float32), half_h), mask=live)
+        tl.store(row + 2, tl.div_rn(m1.to(tl.float32), half_w), mask=live)
+        tl.store(row + 3, tl.div_rn(m4.to(tl.float32), half_h), mask=live)
+        tl.store(row + 4, tl.div_rn(m2.to(tl.float32), half_w), mask=live)
+        tl.store(row + 5, tl.div_rn(m5.to(tl.float32), half_h), mask=live)
 
     @triton.jit
     def _blend(table, v, amount):
@@ -337,41 +397,41 @@ def _step(
     return out
 
 
-def grid_matrices(matrices: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """The plan's inverse matrices (..., 2, 3) float64 as the kernel's rows (..., 6) float32: transposed
-    and divided by the half size, the normalised grid of `grid_sample` (align_corners=False)."""
-    scale = _scale_on(matrices.device, height, width)
-    return matrices.to(torch.float32).transpose(-1, -2).div(scale).flatten(-2).contiguous()
-
-
-@functools.lru_cache(maxsize=64)
-def _scale_on(device: torch.device, height: int, width: int) -> torch.Tensor:
-    """The grid scale on the device, copied there once (a copy per call would wait)."""
-    return torch.tensor([0.5 * width, 0.5 * height], dtype=torch.float32).to(device)
+def plan_grids(ops: torch.Tensor, magnitudes: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """The sampling-grid rows (..., 6) float32 of every step of a plan (ops, magnitudes (N, W, D)), in one
+    launch: `ops.geometric_matrices` then transposed and divided by the half size, as the torch path."""
+    ops = ops.contiguous()
+    magnitudes = magnitudes.to(torch.float64).contiguous()
+    grids = torch.empty((*ops.shape, 6), dtype=torch.float32, device=ops.device)
+    total = ops.numel()
+    if total:
+        _grids_kernel[(triton.cdiv(total, _BLOCK),)](
+            ops, magnitudes, grids, total, height, width, BLOCK=_BLOCK, enable_fp_fusion=False
+        )
+    return grids
 
 
 def run_plan(
     images: torch.Tensor,
     ops: torch.Tensor,
     magnitudes: torch.Tensor,
-    matrices: torch.Tensor,
     weights: torch.Tensor | None,
     fill: torch.Tensor | None,
     interpolation: str,
     mix,
 ) -> torch.Tensor:
-    """Apply a plan (ops, magnitudes (N, W, D), matrices (N, W, D, 2, 3)) to contiguous uint8 images.
+    """Apply a plan (ops, magnitudes (N, W, D)) to uint8 images (N, C, H, W).
 
     `fill` is the outside value per channel as uint8 on the device, or None; `mix` is the executor's
     mixing of the chains for plans with weights.
     """
     _, chains, depth = ops.shape
     images = images.contiguous()
-    grids = grid_matrices(matrices, *images.shape[-2:])
     results = []
     # Triton launches on the current device: make it the images' one.
     on_device = torch.cuda.device(images.device) if images.device.type == "cuda" else contextlib.nullcontext()
     with on_device:
+        grids = plan_grids(ops, magnitudes, *images.shape[-2:])
         for chain in range(chains):
             work = images
             for step in range(depth):
