@@ -1,13 +1,19 @@
-"""GPU check of the fused Triton path, one prepared script: agreement with the torch path, syncs, speed.
+"""GPU check of the fused Triton path, one prepared script: agreement with the CPU, syncs, speed.
 
     PYTHONPATH=src python3 benchmarks/gpu_triton.py --json benchmarks/results/gpu_triton.json
 
-1. Images: every op (both interpolations, a fill) and every policy through `backend="triton"` on the GPU,
+Run with MITHRIDATE_TRITON=1 (gpu_triton.sh sets it), so that draws and policies take the Triton path.
+
+1. Draws: `rng.Key` words and uniforms on the GPU (one Triton launch each) against the CPU's.
+2. Grids: the plan's sampling-grid rows (`_gpu.plan_grids`, float64 trigonometry from libdevice) against the
+   torch path's on the CPU (numpy's libm): share of identical float32 values, largest difference.
+3. Images: every op (both interpolations, a fill) and every policy through `backend="triton"` on the GPU,
    against `backend="torch"` on the same GPU and the compiled CPU path: share of identical values and the
    largest difference (uint8 levels). In Triton's interpreter the fused path gives the CPU bytes; compiled
    without fp fusion it should on the GPU too, while the torch CUDA kernels may differ at rounding ties.
-2. Host synchronisations of one TrivialAugmentWide call on each path (torch's sync debug mode).
-3. Per-sample TrivialAugmentWide images/s at 32x32 (N = 1,024 / 16,384 / 131,072) and 224x224 (N = 128):
+4. Host synchronisations of one whole TrivialAugmentWide call (draws and apply) on each path (torch's sync
+   debug mode), and the CUDA kernels it launches (torch profiler).
+5. Per-sample TrivialAugmentWide images/s at 32x32 (N = 1,024 / 16,384 / 131,072) and 224x224 (N = 128):
    triton, torch, and kornia's one-op-per-batch TrivialAugment where kornia is installed.
 """
 
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from functools import partial
 from pathlib import Path
@@ -72,23 +79,59 @@ def check_images(device: torch.device) -> dict:
     return out
 
 
+def check_draws_and_grids(device: torch.device) -> dict:
+    from mithridate.image.native import _gpu
+    from mithridate.image.ops import geometric_matrices
+    from mithridate.rng import Key
+
+    out: dict = {}
+    index = torch.cat([torch.arange(5000), torch.tensor([2**32 + 5, 2**62, 2**63 - 1])])
+    for name, key in (("key_a", Key(7, 0, None)), ("key_b", Key(2**63 - 1, 3, 11))):
+        for count in (1, 3, 300):
+            cpu = (key.bits(index, 2, count), key.uniform(index, 4, count))
+            gpu = (key.bits(index.to(device), 2, count), key.uniform(index.to(device), 4, count))
+            out[f"draws {name} count={count}"] = [compare(g, c) for g, c in zip(gpu, cpu, strict=True)]
+    generator = torch.Generator().manual_seed(0)
+    n = 100_000
+    ops = torch.randint(0, len(OPS), (n, 1, 1), generator=generator)
+    magnitudes = torch.randn(n, 1, 1, generator=generator, dtype=torch.float64)
+    magnitudes *= torch.tensor([0.01, 1.0, 100.0, 1e4])[torch.randint(0, 4, (n, 1, 1), generator=generator)]
+    for height, width in ((32, 32), (224, 224), (27, 40)):
+        fused = _gpu.plan_grids(ops.to(device), magnitudes.to(device), height, width).cpu()
+        matrices = geometric_matrices(ops.flatten(), magnitudes.flatten(), height, width)
+        scale = torch.tensor([0.5 * width, 0.5 * height], dtype=torch.float32)
+        reference = matrices.to(torch.float32).transpose(-1, -2).div(scale).reshape(n, 1, 1, 6)
+        out[f"grids {height}x{width}"] = {
+            "identical_share": float((fused == reference).double().mean()),
+            "max_abs_diff": float((fused - reference).abs().max()),
+        }
+    return out
+
+
 def count_syncs(device: torch.device) -> dict:
+    """Host syncs and CUDA kernels of one whole policy call (draws and apply), per backend."""
+    import warnings
+
+    from torch.profiler import ProfilerActivity, profile
+
     images = photos(8, 32).to(device).repeat(128, 1, 1, 1)
     policy = mt.image.TrivialAugmentWide(seed=0)
     index = torch.arange(images.shape[0], device=device)
     out = {}
     for backend in ("torch", "triton"):
-        plan = policy.sample(images.shape[0], (32, 32), index=index, device=device)
-        apply_plan(images, plan, backend=backend)
+        call = partial(_augment, policy, images, index, backend)
+        call()
         torch.cuda.synchronize(device)
         torch.cuda.set_sync_debug_mode("warn")
-        import warnings
-
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            apply_plan(images, plan, backend=backend)
+            call()
         torch.cuda.set_sync_debug_mode(0)
-        out[backend] = len(caught)
+        with profile(activities=[ProfilerActivity.CUDA]) as profiler:
+            call()
+            torch.cuda.synchronize(device)
+        kernels = sum(event.count for event in profiler.key_averages() if event.device_type.name == "CUDA")
+        out[backend] = {"syncs": len(caught), "cuda_kernels": kernels}
     return out
 
 
@@ -125,9 +168,12 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/gpu_triton.json"))
     args = parser.parse_args()
     device = torch.device("cuda")
+    if os.environ.get("MITHRIDATE_TRITON") != "1":
+        print("note: MITHRIDATE_TRITON is not 1: the draws stay in torch", flush=True)
     result = {
         "device": torch.cuda.get_device_name(device),
         "torch": torch.__version__,
+        "draws_and_grids": check_draws_and_grids(device),
         "images": check_images(device),
         "syncs_per_call": count_syncs(device),
     }
