@@ -16,6 +16,8 @@ import warnings
 
 import torch
 
+from ._switch import triton_enabled
+
 try:  # Triton ships with CUDA builds of torch; without it this path is unavailable.
     import triton
     import triton.language as tl
@@ -39,7 +41,7 @@ def available() -> bool:
 
 def enabled() -> bool:
     """Whether `rng.Key` draws here on CUDA: MITHRIDATE_TRITON is "1" (read at every call) and Triton imports."""
-    return os.environ.get("MITHRIDATE_TRITON") == "1" and triton is not None
+    return triton_enabled() and triton is not None
 
 
 if triton is not None:

@@ -10,11 +10,11 @@ bytes without the per-group dispatch; `backend="torch"` keeps them here.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
 import torch
 
+from .._switch import triton_enabled
 from . import functional as F
 from . import native
 from .ops import GEOMETRIC_IDS, OPS, apply_op, geometric_matrices
@@ -192,7 +192,7 @@ def apply_plan(
     n = images.shape[0]
     if n == 0:
         return images.clone()
-    if backend == "auto" and os.environ.get("MITHRIDATE_TRITON") == "1" and images.device.type == "cuda":
+    if backend == "auto" and triton_enabled() and images.device.type == "cuda":
         backend = "triton" if native.triton_supports(images, interpolation, fill) else "torch"
     if backend == "triton":
         if not native.triton_supports(images, interpolation, fill):
