@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -278,3 +279,31 @@ def test_a_policy_call_on_a_cuda_batch_never_waits_for_the_device():
         assert result["step_launches"] == result["table_launches"] == steps, policy
         assert result["draw_launches"] == draws, policy
         assert result["torch_kernels"] <= kernels, policy
+
+
+def test_auto_falls_back_to_the_torch_path_once_the_fused_gpu_path_fails(monkeypatch):
+    """Under MITHRIDATE_TRITON=1, a fused path that raises (a compiler that rejects the kernels) warns once and
+    leaves the torch path for the rest of the process; an explicit backend="triton" would raise instead."""
+    from mithridate.image import executor
+
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("no kernel image for this device")
+
+    images = torch.randint(0, 256, (6, 3, 9, 9), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    plan = mt.image.TrivialAugmentWide(seed=0).sample(6, (9, 9))
+    reference = apply_plan(images, plan, backend="torch")
+    monkeypatch.setenv("MITHRIDATE_TRITON", "1")
+    assert not executor._fused_gpu(images, "nearest", None)  # a CPU batch
+    monkeypatch.setattr(executor, "_fused_gpu_failed", False)
+    monkeypatch.setattr(executor.native, "run_plan_triton", broken)
+    monkeypatch.setattr(executor, "_fused_gpu", lambda *args: not executor._fused_gpu_failed)  # as on CUDA
+    with pytest.warns(RuntimeWarning, match=r"fused GPU path failed \(RuntimeError: no kernel image"):
+        first = apply_plan(images, plan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        second = apply_plan(images, plan)
+    assert len(calls) == 1
+    assert torch.equal(first, reference) and torch.equal(second, reference)

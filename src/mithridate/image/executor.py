@@ -10,6 +10,7 @@ bytes without the per-group dispatch; `backend="torch"` keeps them here.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import torch
@@ -165,6 +166,31 @@ def _apply_chunk(
         out.copy_(images)
 
 
+_fused_gpu_failed = False
+"""Set when the fused GPU path raised under "auto": the torch path runs for the rest of the process."""
+
+
+def _fused_gpu(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:
+    """Whether "auto" takes the fused GPU path: MITHRIDATE_TRITON=1, a CUDA batch it supports, no failure yet."""
+    return (
+        triton_enabled()
+        and not _fused_gpu_failed
+        and images.device.type == "cuda"
+        and native.triton_supports(images, interpolation, fill)
+    )
+
+
+def _turn_fused_gpu_off(error: Exception) -> None:
+    global _fused_gpu_failed
+    _fused_gpu_failed = True
+    warnings.warn(
+        f"mithridate: the fused GPU path failed ({type(error).__name__}: {error}); "
+        "using the torch path for the rest of the process",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
 def apply_plan(
     images: torch.Tensor,
     plan: Plan,
@@ -178,8 +204,9 @@ def apply_plan(
 
     `backend`: "torch" runs the batched torch kernels; "native" the compiled CPU path for uint8 images
     (`mithridate.image.native`, same results, raises where it does not apply); "auto" picks native
-    wherever it applies; "triton" the fused GPU path (experimental, uint8 on CUDA: one launch per step;
-    MITHRIDATE_TRITON=1 makes "auto" pick it on CUDA until it has been measured there).
+    wherever it applies; "triton" the fused GPU path (experimental, uint8 on CUDA: two launches per step;
+    MITHRIDATE_TRITON=1 makes "auto" pick it on CUDA until it has been measured there, and fall back to the
+    torch path, with a warning, if its kernels fail).
     `chunk_elements` bounds the elements the torch path processes at once (None: `CPU_CHUNK_ELEMENTS` on
     the CPU, the whole batch elsewhere; 0: the whole batch). Results depend on neither.
     """
@@ -192,8 +219,12 @@ def apply_plan(
     n = images.shape[0]
     if n == 0:
         return images.clone()
-    if backend == "auto" and triton_enabled() and images.device.type == "cuda":
-        backend = "triton" if native.triton_supports(images, interpolation, fill) else "torch"
+    if backend == "auto" and _fused_gpu(images, interpolation, fill):
+        try:
+            return native.run_plan_triton(images, plan.ops, plan.magnitudes, plan.weights, fill, interpolation, _mix)
+        except Exception as error:  # a compiler or driver that rejects the kernels must not stop training
+            _turn_fused_gpu_off(error)
+        backend = "torch"
     if backend == "triton":
         if not native.triton_supports(images, interpolation, fill):
             raise ValueError(
