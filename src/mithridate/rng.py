@@ -9,6 +9,7 @@ Dirichlet) agree across devices up to the last bits of float rounding.
 
 from __future__ import annotations
 
+import functools
 import math
 import secrets
 from collections.abc import Callable, Sequence
@@ -29,15 +30,19 @@ _CPU_BLOCK_ELEMENTS = 1 << 16
 """Draws hashed at once on the CPU: 512 KiB of int64 words, inside a core's cache (measured best of 2**14..2**18)."""
 
 
-def _compiled():
-    """The compiled CPU draws (`_rng_compiled`), or None without numba or with MITHRIDATE_NATIVE=0."""
-    if not native_enabled():
-        return None
+@functools.cache
+def _load_compiled():
+    """Import `_rng_compiled` once (None without numba or a writable cache folder)."""
     try:
         from . import _rng_compiled
     except (ImportError, RuntimeError):  # pragma: no cover - numba missing, or no writable cache folder
         return None
     return _rng_compiled
+
+
+def _compiled():
+    """The compiled CPU draws (`_rng_compiled`), or None without numba or with MITHRIDATE_NATIVE=0."""
+    return _load_compiled() if native_enabled() else None
 
 
 def _triton():
@@ -79,7 +84,9 @@ def _splitmix64(value: int) -> int:
     return value ^ (value >> 31)
 
 
+@functools.lru_cache(maxsize=4096)
 def _mix_words(*words: int) -> int:
+    """splitmix64 over a key's words (cached: a policy asks for the same few streams batch after batch)."""
     state = 0
     for word in words:
         state = _splitmix64(state ^ (word & _MASK64))

@@ -191,6 +191,18 @@ def _turn_fused_gpu_off(error: Exception) -> None:
     )
 
 
+def _plan_matrices(plan: Plan, height: int, width: int) -> torch.Tensor:
+    """The matrices (N, W, D, 2, 3) of every geometric step of the plan, computed once; other steps get an
+    unused one. On the CPU a plan without geometric steps (a small batch, often) skips the computation."""
+    ops = plan.ops
+    if ops.device.type == "cpu":
+        flat = ops.numpy().ravel()
+        if not ((flat >= GEOMETRIC_IDS[0]) & (flat <= GEOMETRIC_IDS[-1])).any():
+            return torch.zeros((*ops.shape, 2, 3), dtype=torch.float64)
+    matrices = geometric_matrices(ops.flatten(), plan.magnitudes.flatten(), height, width)
+    return matrices.view(*ops.shape, 2, 3)
+
+
 def apply_plan(
     images: torch.Tensor,
     plan: Plan,
@@ -233,9 +245,7 @@ def apply_plan(
                 f"{images.dtype} {tuple(images.shape)}, {interpolation!r}, fill={fill!r}"
             )
         return native.run_plan_triton(images, plan.ops, plan.magnitudes, plan.weights, fill, interpolation, _mix)
-    # The matrices of every geometric step of the plan, computed once (others get an unused matrix).
-    matrices = geometric_matrices(plan.ops.flatten(), plan.magnitudes.flatten(), *images.shape[-2:])
-    matrices = matrices.view(*plan.ops.shape, 2, 3)
+    matrices = _plan_matrices(plan, *images.shape[-2:])
     if backend != "torch" and native.supports(images, interpolation, fill):
         return native.run_plan(images, plan.ops, plan.magnitudes, matrices, plan.weights, fill, interpolation)
     if backend == "native":
