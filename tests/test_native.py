@@ -307,3 +307,19 @@ def test_auto_falls_back_to_the_torch_path_once_the_fused_gpu_path_fails(monkeyp
         second = apply_plan(images, plan)
     assert len(calls) == 1
     assert torch.equal(first, reference) and torch.equal(second, reference)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("triton") is None, reason="Triton is not installed (CUDA builds of torch have it)"
+)
+def test_the_triton_kernels_compile_for_real_gpus_with_exact_float_arithmetic(tmp_path):
+    """Every Triton kernel, in every specialisation launched, compiles to a cubin for sm_90 and sm_80 without a
+    GPU, and its PTX names the rounding of each float32 add, multiply, fma and divide (none approximate)."""
+    script = Path(__file__).with_name("_gpu_compile_check.py")
+    env = {**os.environ, "TRITON_CACHE_DIR": str(tmp_path)}
+    env.pop("TRITON_INTERPRET", None)
+    run = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(run.stdout.strip().splitlines()[-1])
+    assert len(results) == 30
+    assert {name: result for name, result in results.items() if result != "ok"} == {}

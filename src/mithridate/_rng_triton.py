@@ -32,6 +32,8 @@ _ELEMENTS = 1024
 _MAX_DRAWS = 64
 _failed = False
 """Set when a launch raised: the torch code draws for the rest of the process."""
+COMPILE_OPTIONS = {"enable_fp_fusion": False}
+"""As the image kernels: float32 operations exactly as written (the uniform's scaling is one exact product)."""
 
 
 def available() -> bool:
@@ -148,6 +150,6 @@ def _launch(index: torch.Tensor, out: torch.Tensor, k0: int, k1: int, uniform: b
     args = (index.contiguous(), out, n, count, _as_int32(k0), _as_int32(k1))
     if index.device.type == "cuda":
         with torch.cuda.device(index.device):  # Triton launches on the current device
-            _draw_kernel[grid](*args, UNIFORM=uniform, ROWS=rows, DRAWS=draws)
+            _draw_kernel[grid](*args, UNIFORM=uniform, ROWS=rows, DRAWS=draws, **COMPILE_OPTIONS)
     else:
-        _draw_kernel[grid](*args, UNIFORM=uniform, ROWS=rows, DRAWS=draws)
+        _draw_kernel[grid](*args, UNIFORM=uniform, ROWS=rows, DRAWS=draws, **COMPILE_OPTIONS)
