@@ -18,6 +18,7 @@ import torch
 import triton.language as tl
 from triton.runtime import interpreter
 
+import mithridate as mt
 from mithridate.image import OPS, Plan, apply_plan
 from mithridate.image.native import _gpu
 from mithridate.image.ops import geometric_matrices
@@ -93,7 +94,23 @@ def main(seed: int) -> None:
         key = f"C{channels} {height}x{width} W{chains} D{depth} {interpolation} fill={fill}"
         results[key] = {"identical": float((difference == 0).float().mean()), "max": int(difference.max())}
     results["grids"] = _grids(generator)
+    results.update(_policies(generator))
     print(json.dumps(results))
+
+
+def _policies(generator: torch.Generator) -> dict:
+    """Plans as policies draw them (float32 magnitudes, strengths, fills, chains), on both paths."""
+    results = {}
+    images = torch.randint(0, 256, (40, 3, 12, 13), dtype=torch.uint8, generator=generator)
+    for text in ("ta_wide", "ta_wide-s2", "rand-n2-m9", "auto-imagenet", "augmix", "ta_wide-ibilinear-f128"):
+        policy = mt.image.policy(text, seed=5)
+        plan = policy.sample(len(images), (12, 13))
+        options = {"interpolation": policy.interpolation, "fill": policy.fill}
+        fused = apply_plan(images, plan, backend="triton", **options)
+        reference = apply_plan(images, plan, backend="torch", **options)
+        difference = (fused.int() - reference.int()).abs()
+        results[f"policy {text}"] = {"identical": float((difference == 0).float().mean()), "max": int(difference.max())}
+    return results
 
 
 def _grids(generator: torch.Generator) -> dict:

@@ -235,7 +235,7 @@ def test_fused_triton_path_equals_torch_in_the_interpreter():
         run = subprocess.run([sys.executable, str(script), str(seed)], env=env, capture_output=True, text=True)
         assert run.returncode == 0, run.stderr[-2000:]
         results = json.loads(run.stdout.strip().splitlines()[-1])
-        assert len(results) == 8
+        assert len(results) == 14
         for case, result in results.items():
             assert result == {"identical": 1.0, "max": 0}, case
 

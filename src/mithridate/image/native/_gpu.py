@@ -403,7 +403,7 @@ def plan_grids(ops: torch.Tensor, magnitudes: torch.Tensor, height: int, width: 
     """The sampling-grid rows (..., 6) float32 of every step of a plan (ops, magnitudes (N, W, D)), in one
     launch: `ops.geometric_matrices` then transposed and divided by the half size, as the torch path."""
     ops = ops.contiguous()
-    magnitudes = magnitudes.to(torch.float64).contiguous()
+    magnitudes = magnitudes.to(torch.float64).contiguous()  # no copy for run_plan's
     grids = torch.empty((*ops.shape, 6), dtype=torch.float32, device=ops.device)
     total = ops.numel()
     if total:
@@ -429,6 +429,7 @@ def run_plan(
     """
     _, chains, depth = ops.shape
     images = images.contiguous()
+    magnitudes = magnitudes.to(torch.float64)  # the kernels compute in float64 where the torch ops do
     results = []
     # Triton launches on the current device: make it the images' one.
     on_device = torch.cuda.device(images.device) if images.device.type == "cuda" else contextlib.nullcontext()
