@@ -264,12 +264,12 @@ def test_a_policy_call_on_a_cuda_batch_never_waits_for_the_device():
     results = json.loads(run.stdout.strip().splitlines()[-1])
     # policy: (steps, draws, most torch kernels); one more draw where a dose's p < 1 gates the samples
     expected = {
-        "ta_wide": (1, 3, 30),
-        "ta_wide-s2": (1, 3, 30),
-        "rand-n2-m9": (2, 2, 30),
-        "auto-imagenet": (2, 3, 35),
-        "augmix": (9, 8, 145),
-        "ta_wide-ibilinear-f128": (1, 3, 30),
+        "ta_wide": (1, 3, 14),
+        "ta_wide-s2": (1, 3, 14),
+        "rand-n2-m9": (2, 2, 12),
+        "auto-imagenet": (2, 3, 20),
+        "augmix": (9, 8, 130),
+        "ta_wide-ibilinear-f128": (1, 3, 14),
     }
     assert set(results) == set(expected)
     for policy, result in results.items():

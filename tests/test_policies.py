@@ -311,11 +311,12 @@ def test_p_gates_samples_and_keeps_their_draws():
     assert torch.equal(half.magnitudes[touched], full.magnitudes[touched])
 
 
+@pytest.mark.parametrize("text", ["ta_wide", "rand-n2-m9", "auto-imagenet", "augmix"])
 @pytest.mark.parametrize("strength", [0.5, 2.0, 3.0])
-def test_strength_scales_magnitudes_within_hard_limits(strength):
+def test_strength_scales_magnitudes_within_hard_limits(text, strength):
     n = 4000
-    full = mt.image.TrivialAugmentWide(seed=8).sample(n, (32, 32), index=range(n))
-    dosed = mt.image.TrivialAugmentWide(seed=8, dose=mt.Dose(strength=strength)).sample(n, (32, 32), index=range(n))
+    full = mt.image.policy(text, seed=8).sample(n, (32, 32), index=range(n))
+    dosed = mt.image.policy(f"{text}-s{strength}", seed=8).sample(n, (32, 32), index=range(n))
     assert torch.equal(full.ops, dosed.ops)
     for name in ("ShearX", "TranslateY", "Rotate"):
         mask = full.ops == mt.image.OP_IDS[name]

@@ -214,6 +214,24 @@ def space_table(
     return _TABLES[key]
 
 
+def scaled_table(
+    cache_key: tuple, ops: torch.Tensor, table: torch.Tensor, strength: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A table of published magnitudes (op ids `ops` broadcast to its shape) at a strength, for both signs:
+    `scale_magnitudes` of the table and of its negation, computed once per (table, strength) and cached.
+
+    Scaling is elementwise in (op, magnitude), so looking up a scaled entry gives what scaling the drawn
+    magnitude would, bit for bit, for a dozen fewer kernel launches per batch.
+    """
+    key = ("scaled", *cache_key, float(strength))
+    if key not in _TABLES:
+        ops = ops.expand_as(table)
+        if len(_TABLES) > 256:
+            _TABLES.clear()
+        _TABLES[key] = (scale_magnitudes(ops, table, strength), scale_magnitudes(ops, -table, strength))
+    return _TABLES[key]  # type: ignore[return-value]
+
+
 def _check_int(name: str, value: Any, low: int, high: float = math.inf) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
@@ -271,9 +289,10 @@ class Policy(ABC):
 
     @abstractmethod
     def _draw(
-        self, key: Key, index: torch.Tensor, height: int, width: int
+        self, key: Key, index: torch.Tensor, height: int, width: int, strength: float
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-        """Ops (N, W, D), published magnitudes (N, W, D) and weights (N, W + 1) or None, at full dose."""
+        """Ops (N, W, D), magnitudes (N, W, D) at `strength` (`scale_magnitudes` of the published ones,
+        float32) and weights (N, W + 1) or None, for every sample (the dose's p gates them afterwards)."""
 
     def sample(
         self,
@@ -302,8 +321,7 @@ class Policy(ABC):
             key = Key(self.seed, epoch, None)
             index_tensor = as_index(index, n, device)
         dose = self.schedule(self.progress if progress is None else progress)
-        ops, magnitudes, weights = self._draw(key, index_tensor, height, width)
-        magnitudes = scale_magnitudes(ops, magnitudes, dose.strength)
+        ops, magnitudes, weights = self._draw(key, index_tensor, height, width, dose.strength)
         if dose.p >= 1.0 and dose.strength != 0.0:
             return Plan.drawn(ops, magnitudes, weights)  # every gate is open: uniforms lie in [0, 1)
         gate = key.uniform(index_tensor, _GATE)[:, 0] < dose.p
@@ -367,10 +385,13 @@ class Policy(ABC):
         return {}
 
 
-def _signed(key: Key, index: torch.Tensor, values: torch.Tensor, signed: torch.Tensor, count: int) -> torch.Tensor:
-    """Negate signed magnitudes with probability 1/2 (torchvision's `rand() <= 0.5`)."""
+def _signed(
+    key: Key, index: torch.Tensor, positive: torch.Tensor, negative: torch.Tensor, signed: torch.Tensor, count: int
+) -> torch.Tensor:
+    """Negate signed magnitudes with probability 1/2 (torchvision's `rand() <= 0.5`): the entries of the
+    negated table where a signed op draws a negation (tables from `scaled_table`)."""
     negate = key.uniform(index, _SIGN, count) < 0.5
-    return torch.where(signed & negate, -values, values)
+    return torch.where(signed & negate, negative, positive)
 
 
 class TrivialAugmentWide(Policy):
@@ -389,11 +410,15 @@ class TrivialAugmentWide(Policy):
     def _own_params(self) -> list[tuple[str, Any, Any]]:
         return [("b", self.num_magnitude_bins, 31)]
 
-    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int):
-        ids, table, signed = space_table(TRIVIAL_WIDE_SPACE, self.num_magnitude_bins, height, width, index.device)
+    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int, strength: float):
+        bins, device = self.num_magnitude_bins, index.device
+        ids, table, signed = space_table(TRIVIAL_WIDE_SPACE, bins, height, width, device)
+        cache_key = (id(TRIVIAL_WIDE_SPACE), bins, height, width, str(device))
+        positive, negative = scaled_table(cache_key, ids[:, None], table, strength)
         choice = key.integers(index, _OP, len(ids))[:, 0]
-        level = key.integers(index, _BIN, self.num_magnitude_bins)[:, 0]
-        magnitudes = _signed(key, index, table[choice, level][:, None], signed[choice][:, None], 1)[:, 0]
+        level = key.integers(index, _BIN, bins)[:, 0]
+        pair = (positive[choice, level][:, None], negative[choice, level][:, None])
+        magnitudes = _signed(key, index, *pair, signed[choice][:, None], 1)[:, 0]
         return ids[choice].view(-1, 1, 1), magnitudes.view(-1, 1, 1), None
 
 
@@ -415,17 +440,20 @@ class RandAugment(Policy):
     def _own_params(self) -> list[tuple[str, Any, Any]]:
         return [("n", self.num_ops, 2), ("m", self.magnitude, 9), ("b", self.num_magnitude_bins, 31)]
 
-    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int):
-        n, k = index.shape[0], self.num_ops
-        ids, table, signed = space_table(RAND_SPACE, self.num_magnitude_bins, height, width, index.device)
+    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int, strength: float):
+        n, k, bins, device = index.shape[0], self.num_ops, self.num_magnitude_bins, index.device
+        ids, table, signed = space_table(RAND_SPACE, bins, height, width, device)
         if k == 0:
             return (
                 torch.zeros((n, 1, 0), dtype=torch.int64, device=index.device),
                 torch.zeros((n, 1, 0), device=index.device),
                 None,
             )
+        cache_key = (id(RAND_SPACE), bins, height, width, str(device))
+        positive, negative = scaled_table(cache_key, ids[:, None], table, strength)
         choice = key.integers(index, _OP, len(ids), k)
-        magnitudes = _signed(key, index, table[choice, self.magnitude], signed[choice], k)
+        pair = (positive[choice, self.magnitude], negative[choice, self.magnitude])
+        magnitudes = _signed(key, index, *pair, signed[choice], k)
         return ids[choice].view(n, 1, k), magnitudes.view(n, 1, k), None
 
 
@@ -467,11 +495,13 @@ class AutoAugment(Policy):
             _TABLES[key] = tuple(t.to(device) for t in tables)  # type: ignore[assignment]
         return _TABLES[key]
 
-    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int):
+    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int, strength: float):
         op, prob, mag, sign = self._tables(height, width, index.device)
+        cache_key = ("auto", self.policy, height, width, str(index.device))
+        positive, negative = scaled_table(cache_key, op, mag, strength)
         sub = key.integers(index, _SUBPOLICY, op.shape[0])[:, 0]
         applied = key.uniform(index, _APPLY, 2) <= prob[sub]
-        magnitudes = _signed(key, index, mag[sub], sign[sub], 2)
+        magnitudes = _signed(key, index, positive[sub], negative[sub], sign[sub], 2)
         ops = torch.where(applied, op[sub], torch.zeros_like(op[sub]))
         magnitudes = torch.where(applied, magnitudes, torch.zeros_like(magnitudes))
         return ops.view(-1, 1, 2), magnitudes.view(-1, 1, 2), None
@@ -523,14 +553,17 @@ class AugMix(Policy):
             ("o", "all" if self.all_ops else "partial", "all"),
         ]
 
-    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int):
+    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int, strength: float):
         n, w = index.shape[0], self.mixture_width
         depth_max = self.chain_depth if self.chain_depth > 0 else self._MAX_DEPTH
-        ids, table, signed = space_table(self._space(), 10, height, width, index.device)
+        space = self._space()
+        ids, table, signed = space_table(space, 10, height, width, index.device)
+        cache_key = (id(space), 10, height, width, str(index.device))
+        positive, negative = scaled_table(cache_key, ids[:, None], table, strength)
         steps = w * depth_max
         choice = key.integers(index, _OP, len(ids), steps)
         level = key.integers(index, _BIN, self.severity, steps)
-        magnitudes = _signed(key, index, table[choice, level], signed[choice], steps)
+        magnitudes = _signed(key, index, positive[choice, level], negative[choice, level], signed[choice], steps)
         if self.chain_depth > 0:
             depth = torch.full((n, w), self.chain_depth, device=index.device)
         else:
