@@ -43,14 +43,14 @@ def kernels():
                 constants = {"C": c, "BILINEAR": bilinear, "HAS_FILL": fill, "BLOCK": _gpu._BLOCK}
                 name = f"step C={c} bilinear={bilinear} fill={fill}"
                 yield name, _gpu._step_kernel, step, constants, _gpu.COMPILE_OPTIONS
-    for uniform in (False, True):
+    for mode in (0, 1, 2):  # words, uniforms, integers
         for draws in (1, 64):
             draw = {
-                "index": "*i64", "out": "*fp32" if uniform else "*i64", "n": "i32", "count": "i32", "k0": "i32",
-                "k1": "i32", "UNIFORM": "constexpr", "ROWS": "constexpr", "DRAWS": "constexpr",
+                "index": "*i64", "out": "*fp32" if mode == 1 else "*i64", "n": "i32", "count": "i32", "k0": "i32",
+                "k1": "i32", "high": "i32", "MODE": "constexpr", "ROWS": "constexpr", "DRAWS": "constexpr",
             }  # fmt: skip
-            constants = {"UNIFORM": uniform, "ROWS": 1024 // draws, "DRAWS": draws}
-            name = f"draws uniform={uniform} draws={draws}"
+            constants = {"MODE": mode, "ROWS": 1024 // draws, "DRAWS": draws}
+            name = f"draws mode={mode} draws={draws}"
             yield name, _rng_triton._draw_kernel, draw, constants, _rng_triton.COMPILE_OPTIONS
 
 

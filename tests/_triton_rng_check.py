@@ -48,10 +48,14 @@ def main() -> None:
                     continue  # the interpreter is slow; one large count per key is enough
                 words = _rng_triton.draw(index, k0, k1, count, uniform=False)
                 uniforms = _rng_triton.draw(index, k0, k1, count, uniform=True)
-                reference = key.bits(index, stream, count, sub=sub), key.uniform(index, stream, count, sub=sub)
+                reference = [key.bits(index, stream, count, sub=sub), key.uniform(index, stream, count, sub=sub)]
+                ours = [words, uniforms]
+                if sub == 0:  # Key.integers draws from sub-stream 0
+                    for high in (1, 14, 31, 2**31 - 1):
+                        ours.append(_rng_triton.draw(index, k0, k1, count, uniform=False, high=high))
+                        reference.append(key.integers(index, stream, high, count))
                 same = all(
-                    ours.dtype == theirs.dtype and torch.equal(ours, theirs)
-                    for ours, theirs in zip((words, uniforms), reference, strict=True)
+                    a.dtype == b.dtype and torch.equal(a, b) for a, b in zip(ours, reference, strict=True)
                 )
                 results[f"seed={key.seed} call={key.call} stream={stream} sub={sub} {name} count={count}"] = same
     empty = [_rng_triton.draw(torch.arange(n), 1, 2, count, uniform=False).shape for n, count in ((0, 3), (3, 0))]

@@ -69,9 +69,12 @@ if triton is not None:
         high = (value >> 32).to(tl.uint32)  # bits 32..63, whatever the shift fills in above them
         return hash32(hash32(low ^ k0) ^ high)
 
-    @triton.jit(do_not_specialize=["n", "k0", "k1"])
-    def _draw_kernel(index, out, n, count, k0, k1, UNIFORM: tl.constexpr, ROWS: tl.constexpr, DRAWS: tl.constexpr):
-        """out[i, d] = hash(base(index[i]) ^ salt(d)), as int64 or as `rng._to_uniform`, for one tile.
+    @triton.jit(do_not_specialize=["n", "k0", "k1", "high"])
+    def _draw_kernel(
+        index, out, n, count, k0, k1, high, MODE: tl.constexpr, ROWS: tl.constexpr, DRAWS: tl.constexpr
+    ):
+        """out[i, d] = hash(base(index[i]) ^ salt(d)) for one tile: as int64 words (MODE 0), as
+        `rng._to_uniform` (1), or as `Key.integers` in [0, high) (2: the word times high, over 2**32).
 
         `k0` and `k1` arrive as int32 holding the 32-bit words (one signature whatever their values);
         the 1-d grid numbers the tiles row block by row block, so it has no 65535 limit.
@@ -86,8 +89,11 @@ if triton is not None:
         word = hash32(base[:, None] ^ salt[None, :])
         offsets = rows[:, None] * count + draws[None, :]
         mask = (rows < n)[:, None] & (draws < count)[None, :]
-        if UNIFORM:
+        if MODE == 1:
             tl.store(out + offsets, (word >> 8).to(tl.float32) * (1.0 / (1 << 24)), mask=mask)
+        elif MODE == 2:  # multiply-shift: below 2**63, so the unsigned product is the int64 one
+            scaled = (word.to(tl.uint64) * high.to(tl.uint64)) >> 32
+            tl.store(out + offsets, scaled.to(tl.int64), mask=mask)
         else:
             tl.store(out + offsets, word.to(tl.int64), mask=mask)  # zero-extended: words in [0, 2**32)
 
@@ -97,8 +103,9 @@ def _as_int32(word: int) -> int:
     return word - (1 << 32) if word >= 1 << 31 else word
 
 
-def draw(index: torch.Tensor, k0: int, k1: int, count: int, uniform: bool) -> torch.Tensor:
-    """Words (int64) or 24-bit uniforms (float32) shaped (len(index), count) for int64 sample indices.
+def draw(index: torch.Tensor, k0: int, k1: int, count: int, uniform: bool, high: int | None = None) -> torch.Tensor:
+    """Words (int64), 24-bit uniforms (float32) or, with `high`, integers in [0, high) (int64, as
+    `Key.integers`) shaped (len(index), count) for int64 sample indices.
 
     `k0` and `k1` are the key's stream words (`rng.Key._stream_words`). Runs on a CUDA tensor, or on a CPU
     tensor under Triton's interpreter (TRITON_INTERPRET=1, set before Triton is imported).
@@ -110,11 +117,13 @@ def draw(index: torch.Tensor, k0: int, k1: int, count: int, uniform: bool) -> to
     if index.device.type != "cuda" and os.environ.get("TRITON_INTERPRET") != "1":
         raise ValueError(f"index: the Triton draws run on CUDA (or with TRITON_INTERPRET=1), got {index.device}")
     out = _empty(index, count, uniform)
-    _launch(index, out, k0, k1, uniform)
+    _launch(index, out, k0, k1, uniform, high)
     return out
 
 
-def try_draw(index: torch.Tensor, k0: int, k1: int, count: int, uniform: bool) -> torch.Tensor | None:
+def try_draw(
+    index: torch.Tensor, k0: int, k1: int, count: int, uniform: bool, high: int | None = None
+) -> torch.Tensor | None:
     """`draw` for a 1-d int64 index, or None (the caller then draws in torch) for another index and
     once a launch has failed: the first failure warns and turns this path off for the rest of the process."""
     global _failed
@@ -122,7 +131,7 @@ def try_draw(index: torch.Tensor, k0: int, k1: int, count: int, uniform: bool) -
         return None
     out = _empty(index, count, uniform)
     try:
-        _launch(index, out, k0, k1, uniform)
+        _launch(index, out, k0, k1, uniform, high)
     except Exception as error:  # a compiler or driver that rejects the kernel must not stop training
         _failed = True
         warnings.warn(
@@ -139,17 +148,21 @@ def _empty(index: torch.Tensor, count: int, uniform: bool) -> torch.Tensor:
     return torch.empty((index.shape[0], count), dtype=torch.float32 if uniform else torch.int64, device=index.device)
 
 
-def _launch(index: torch.Tensor, out: torch.Tensor, k0: int, k1: int, uniform: bool) -> None:
+def _launch(index: torch.Tensor, out: torch.Tensor, k0: int, k1: int, uniform: bool, high: int | None) -> None:
     """One launch over tiles of rows x draws (none for an empty output)."""
     n, count = out.shape
     if n == 0 or count == 0:
         return
+    if high is not None and not 0 < high < 2**31:
+        raise ValueError(f"high: expected an integer in [1, 2**31), got {high}")
     draws = min(triton.next_power_of_2(count), _MAX_DRAWS)
     rows = _ELEMENTS // draws
     grid = (triton.cdiv(n, rows) * triton.cdiv(count, draws),)
-    args = (index.contiguous(), out, n, count, _as_int32(k0), _as_int32(k1))
+    mode = 1 if uniform else 0 if high is None else 2
+    args = (index.contiguous(), out, n, count, _as_int32(k0), _as_int32(k1), 1 if high is None else high)
+    options = {"MODE": mode, "ROWS": rows, "DRAWS": draws, **COMPILE_OPTIONS}
     if index.device.type == "cuda":
         with torch.cuda.device(index.device):  # Triton launches on the current device
-            _draw_kernel[grid](*args, UNIFORM=uniform, ROWS=rows, DRAWS=draws, **COMPILE_OPTIONS)
+            _draw_kernel[grid](*args, **options)
     else:
-        _draw_kernel[grid](*args, UNIFORM=uniform, ROWS=rows, DRAWS=draws, **COMPILE_OPTIONS)
+        _draw_kernel[grid](*args, **options)

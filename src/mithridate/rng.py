@@ -201,6 +201,12 @@ class Key:
         """Integers in [0, high), int64, by multiply-shift (bias below high / 2**32)."""
         if not 0 < high < 2**31:
             raise ValueError(f"high: expected an integer in [1, 2**31), got {high}")
+        if index.device.type == "cuda" and index.dtype == torch.int64:  # one Triton launch, where enabled
+            fast = _triton()
+            k0, k1 = self._stream_words(stream, 0)
+            values = None if fast is None else fast.try_draw(index, k0, k1, count, False, high)
+            if values is not None:
+                return values
         return (self.bits(index, stream, count) * high) >> 32
 
     def normal(self, index: torch.Tensor, stream: int, count: int = 1, *, sub: int = 0) -> torch.Tensor:
