@@ -506,3 +506,29 @@ def test_drawn_plans_skip_value_checks_but_not_shapes():
     plan = mt.image.TrivialAugmentWide(seed=0).sample(6, (8, 8))
     assert isinstance(plan, Plan) and plan.ops.shape == (6, 1, 1)
     Plan(plan.ops, plan.magnitudes)  # what a policy draws passes the full checks
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.integers(0, 14), st.floats(-1e4, 1e4, allow_nan=False, width=32)), min_size=1, max_size=16
+    ),
+    height=st.integers(1, 300),
+    width=st.integers(1, 300),
+)
+def test_small_plans_get_the_batch_matrices_bit_for_bit(steps, height, width):
+    """A small CPU plan's matrices come one step at a time from a cache: they must be the batch's, so that
+    an image's result never depends on how many others share its call."""
+    from mithridate.image.executor import _plan_matrices
+    from mithridate.image.ops import geometric_matrices
+
+    ops = torch.tensor([op for op, _ in steps]).view(-1, 1, 1)
+    magnitudes = torch.tensor([m for _, m in steps], dtype=torch.float32).view(-1, 1, 1)
+    small = _plan_matrices(Plan.drawn(ops, magnitudes), height, width)
+    batch = geometric_matrices(ops.flatten(), magnitudes.flatten(), height, width).view(-1, 1, 1, 2, 3)
+    if small is None:
+        assert not any(1 <= op <= 5 for op, _ in steps)
+        return
+    geometric = ((ops >= 1) & (ops <= 5)).view(-1)
+    ours, theirs = small.view(-1, 2, 3)[geometric], batch.view(-1, 2, 3)[geometric]
+    assert torch.equal(ours.view(torch.int64), theirs.view(torch.int64))  # the bits, signed zeros included

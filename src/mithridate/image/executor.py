@@ -10,6 +10,7 @@ bytes without the per-group dispatch; `backend="torch"` keeps them here.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 
@@ -191,16 +192,33 @@ def _turn_fused_gpu_off(error: Exception) -> None:
     )
 
 
-def _plan_matrices(plan: Plan, height: int, width: int) -> torch.Tensor:
+_SMALL_PLAN = 16
+"""Steps up to which a CPU plan's matrices come one by one from `_step_matrix`'s cache."""
+
+
+def _plan_matrices(plan: Plan, height: int, width: int) -> torch.Tensor | None:
     """The matrices (N, W, D, 2, 3) of every geometric step of the plan, computed once; other steps get an
-    unused one. On the CPU a plan without geometric steps (a small batch, often) skips the computation."""
+    unused one. On the CPU, None for a plan without geometric steps (a small batch, often), and a small
+    plan's matrices are looked up step by step (a policy's magnitudes come from a few table entries)."""
     ops = plan.ops
     if ops.device.type == "cpu":
         flat = ops.numpy().ravel()
         if not ((flat >= GEOMETRIC_IDS[0]) & (flat <= GEOMETRIC_IDS[-1])).any():
-            return torch.zeros((*ops.shape, 2, 3), dtype=torch.float64)
+            return None
+        if flat.size <= _SMALL_PLAN:
+            steps = zip(flat.tolist(), plan.magnitudes.to(torch.float64).flatten().tolist(), strict=True)
+            matrices = [_step_matrix(op, magnitude, height, width) for op, magnitude in steps]
+            return torch.stack(matrices).view(*ops.shape, 2, 3)
     matrices = geometric_matrices(ops.flatten(), plan.magnitudes.flatten(), height, width)
     return matrices.view(*ops.shape, 2, 3)
+
+
+@functools.lru_cache(maxsize=4096)
+def _step_matrix(op: int, magnitude: float, height: int, width: int) -> torch.Tensor:
+    """One step's matrix (2, 3), as `geometric_matrices` computes it in a batch (elementwise: the same bits).
+    Cached, so that a caller must not modify it (`_plan_matrices` stacks copies)."""
+    ops = torch.tensor([op], dtype=torch.int64)
+    return geometric_matrices(ops, torch.tensor([magnitude], dtype=torch.float64), height, width)[0]
 
 
 def apply_plan(
@@ -245,7 +263,7 @@ def apply_plan(
                 f"{images.dtype} {tuple(images.shape)}, {interpolation!r}, fill={fill!r}"
             )
         return native.run_plan_triton(images, plan.ops, plan.magnitudes, plan.weights, fill, interpolation, _mix)
-    matrices = _plan_matrices(plan, *images.shape[-2:])
+    matrices = _plan_matrices(plan, *images.shape[-2:])  # None: no geometric step on the CPU
     if backend != "torch" and native.supports(images, interpolation, fill):
         return native.run_plan(images, plan.ops, plan.magnitudes, matrices, plan.weights, fill, interpolation)
     if backend == "native":
@@ -255,6 +273,8 @@ def apply_plan(
             "numba; "
             f"got {images.device.type} {images.dtype} {tuple(images.shape)}, {interpolation!r}, fill={fill!r}"
         )
+    if matrices is None:  # no geometric step: the groups never read them
+        matrices = torch.zeros((*plan.ops.shape, 2, 3), dtype=torch.float64)
     size = _chunk_size(images, plan.chains, chunk_elements)
     out = torch.empty_like(images, memory_format=torch.contiguous_format)
     for start in range(0, n, size):

@@ -74,14 +74,15 @@ def run_plan(
     images: torch.Tensor,
     ops: torch.Tensor,
     magnitudes: torch.Tensor,
-    matrices: torch.Tensor,
+    matrices: torch.Tensor | None,
     weights: torch.Tensor | None,
     fill: float | Sequence[float] | None,
     interpolation: str = "nearest",
 ) -> torch.Tensor:
     """Apply a plan's ops (N, W, D), magnitudes and inverse affine matrices (N, W, D, 2, 3) to uint8 images.
 
-    The caller checks `supports` first; the input is not modified.
+    `matrices` may be None for a plan without geometric steps. The caller checks `supports` first; the input
+    is not modified.
     """
     from ._kernels import run_plan as compiled
 
@@ -89,9 +90,11 @@ def run_plan(
     src = images.contiguous().numpy()
     out = torch.empty_like(images, memory_format=torch.contiguous_format)
     dst = out.numpy()
-    # torchvision's grid matrix: theta (float32) transposed, over half the size (as _sampling_grid).
-    scale = torch.tensor([0.5 * width, 0.5 * height], dtype=torch.float32)
-    rescaled = matrices.to(torch.float32).transpose(-1, -2).div(scale).contiguous().numpy()
+    if matrices is None:  # no geometric step reads them
+        rescaled = np.zeros((*ops.shape, 3, 2), np.float32)
+    else:  # torchvision's grid matrix: theta (float32) transposed, over half the size (as _sampling_grid).
+        scale = torch.tensor([0.5 * width, 0.5 * height], dtype=torch.float32)
+        rescaled = matrices.to(torch.float32).transpose(-1, -2).div(scale).contiguous().numpy()
     ops_np = ops.to(torch.int64).contiguous().numpy()
     magnitudes_np = magnitudes.to(torch.float64).contiguous().numpy()
     weights_np = (
