@@ -104,6 +104,8 @@ def as_index(index: object, n: int, device: torch.device | str | None = None) ->
     Indices already on an accelerator are not read back to check their sign (that would be a host
     synchronisation per batch); a negative one there draws like its 64-bit two's complement.
     """
+    if type(index) is int and n == 1 and 0 <= index < 2**63:  # one image per call (a Dataset transform)
+        return torch.tensor([index], dtype=torch.int64, device=device)
     if isinstance(index, torch.Tensor):
         tensor = index
         integral = not (tensor.dtype.is_floating_point or tensor.dtype == torch.bool or tensor.is_complex())
@@ -169,9 +171,9 @@ class Key:
         MITHRIDATE_TRITON=1, one Triton kernel (`_rng_triton`) computes them instead of some fifty launches.
         """
         k0, k1 = self._stream_words(stream, sub)
-        if index.device.type == "cpu" and finish in (None, _to_uniform) and _compiled() is not None:
-            values = _compiled().draw(index.contiguous().numpy(), k0, k1, count, finish is _to_uniform)
-            return torch.from_numpy(values)
+        compiled = _compiled() if index.device.type == "cpu" and finish in (None, _to_uniform) else None
+        if compiled is not None:
+            return torch.from_numpy(compiled.draw(index.contiguous().numpy(), k0, k1, count, finish is _to_uniform))
         if index.device.type == "cuda" and finish in (None, _to_uniform) and index.dtype == torch.int64:
             fast = _triton()
             values = None if fast is None else fast.try_draw(index, k0, k1, count, finish is _to_uniform)
