@@ -8,7 +8,7 @@ covers what the host does around them. The first call of each policy fills the p
 copies to the device are allowed); the second must make no copy at all.
 
 Prints one JSON line: per policy, the torch ops that run a kernel (views and allocations left out),
-the Triton launches (draws, tables, steps) and the copies of the second call; exits non-zero if a
+the Triton launches (draws, grids, tables, steps) and the copies of the second call; exits non-zero if a
 call would synchronise.
 """
 
@@ -20,7 +20,7 @@ import os
 import sys
 from collections import Counter
 
-os.environ.setdefault("MITHRIDATE_TRITON", "1")
+os.environ["MITHRIDATE_TRITON"] = "1"  # the fused path is the one checked
 
 import torch
 from torch._subclasses.fake_tensor import FakeTensorMode
