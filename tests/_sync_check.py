@@ -87,6 +87,7 @@ def main() -> None:
     grids, tables, step, draws = FakeLaunch(), FakeLaunch(), FakeLaunch(), FakeLaunch()
     _gpu._grids_kernel, _gpu._tables_kernel, _gpu._step_kernel, _rng_triton._draw_kernel = grids, tables, step, draws
     torch.cuda.device = lambda device: contextlib.nullcontext()  # no CUDA runtime to switch devices in
+    torch.cuda.current_device = lambda: 0  # the fake tensors' device
     results = {}
     with FakeTensorMode(allow_non_fake_inputs=True):
         images = torch.empty(256, 3, 32, 32, dtype=torch.uint8, device="cuda")

@@ -155,13 +155,14 @@ def _launch(index: torch.Tensor, out: torch.Tensor, k0: int, k1: int, uniform: b
         return
     if high is not None and not 0 < high < 2**31:
         raise ValueError(f"high: expected an integer in [1, 2**31), got {high}")
-    draws = min(triton.next_power_of_2(count), _MAX_DRAWS)
+    # Python arithmetic: triton's cdiv and next_power_of_2 cost microseconds each on the host
+    draws = min(1 << (count - 1).bit_length(), _MAX_DRAWS)
     rows = _ELEMENTS // draws
-    grid = (triton.cdiv(n, rows) * triton.cdiv(count, draws),)
+    grid = (-(-n // rows) * -(-count // draws),)
     mode = 1 if uniform else 0 if high is None else 2
     args = (index.contiguous(), out, n, count, _as_int32(k0), _as_int32(k1), 1 if high is None else high)
     options = {"MODE": mode, "ROWS": rows, "DRAWS": draws, **COMPILE_OPTIONS}
-    if index.device.type == "cuda":
+    if index.device.type == "cuda" and index.device.index != torch.cuda.current_device():
         with torch.cuda.device(index.device):  # Triton launches on the current device
             _draw_kernel[grid](*args, **options)
     else:
