@@ -2,7 +2,7 @@
 
 The torch executor groups a batch by op: on a GPU that is about a hundred small launches and a few host
 synchronisations per call (to size the groups), so batches below ~16k images are bound by launches. Here
-each step is:
+one launch (`_grids_kernel`) computes the sampling grids of every step of the plan, and each step is:
 
 1. `_tables_kernel`, one program per sample: the 256-entry lookup table per channel of the sample's point
    op (Brightness, Contrast, Posterize, Solarize, AutoContrast, Equalize, Invert and their blends), from
