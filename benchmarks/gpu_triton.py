@@ -15,6 +15,7 @@ Run with MITHRIDATE_TRITON=1 (gpu_triton.sh sets it), so that draws and policies
    debug mode), and the CUDA kernels it launches (torch profiler).
 5. Per-sample TrivialAugmentWide images/s at 32x32 (N = 1,024 / 16,384 / 131,072) and 224x224 (N = 128):
    triton, torch, and kornia's one-op-per-batch TrivialAugment where kornia is installed.
+6. The fused apply of a fixed plan, eager and replayed from a CUDA graph: the share of host overhead.
 """
 
 from __future__ import annotations
@@ -163,6 +164,38 @@ def throughput(device: torch.device) -> list[dict]:
     return rows
 
 
+def graph_replay(device: torch.device) -> list[dict]:
+    """The fused apply of a fixed TrivialAugmentWide plan, eager and captured in a CUDA graph: how much of a
+    call is host overhead (launches, Python), to decide whether graph capture is worth building."""
+    rows = []
+    policy = mt.image.TrivialAugmentWide(seed=0)
+    for side, n in ((32, 1024), (32, 16384), (224, 128)):
+        try:
+            images = photos(16, side).repeat(n // 16, 1, 1, 1).to(device)
+            plan = policy.sample(n, (side, side), index=torch.arange(n, device=device), device=device)
+
+            def apply(images=images, plan=plan):
+                return apply_plan(images, plan, backend="triton")
+
+            side_stream = torch.cuda.Stream(device)
+            side_stream.wait_stream(torch.cuda.current_stream(device))
+            with torch.cuda.stream(side_stream):
+                for _ in range(3):
+                    apply()
+            torch.cuda.current_stream(device).wait_stream(side_stream)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                captured = apply()
+            graph.replay()
+            same = bool(torch.equal(captured, apply()))
+            rows.append({"size": side, "n": n, "eager": rate(apply, n, device), "graph": rate(graph.replay, n, device),
+                         "graph_output_identical": same})  # fmt: skip
+        except Exception as error:  # a measurement aid: report and go on
+            rows.append({"size": side, "n": n, "error": f"{type(error).__name__}: {str(error)[:200]}"})
+        print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/gpu_triton.json"))
@@ -179,6 +212,7 @@ def main() -> None:
     }
     print(json.dumps(result["syncs_per_call"]), flush=True)
     result["throughput"] = throughput(device)
+    result["graph_replay"] = graph_replay(device)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
