@@ -851,49 +851,54 @@ def _spatter(src: np.ndarray, dst: np.ndarray, c: tuple, ctx: Context) -> None:
 
 
 @njit(nogil=True, cache=True)
-def _dct8(block, out, matrix):
-    """out = M block M^T as _jpeg._transform does it: along rows, then along columns, products summed in order."""
-    tmp = np.empty((8, 8), np.float32)
+def _dct8(block, out, matrix, matrix_t, tmp):
+    """out = M block M^T as _jpeg._transform does it: along rows, then along columns, products summed in order.
+
+    Each sum runs over k in order, 8 of them side by side (over j, then over v, reading M^T = `matrix_t`) so
+    that the loops vectorise; `tmp` is the caller's scratch (no allocation per block).
+    """
     for u in range(8):
         for j in range(8):
-            acc = _F0
-            for k in range(8):
-                acc = acc + matrix[u, k] * block[k, j]
-            tmp[u, j] = acc
+            tmp[u, j] = _F0
+        for k in range(8):
+            m = matrix[u, k]
+            for j in range(8):
+                tmp[u, j] = tmp[u, j] + m * block[k, j]
     for i in range(8):
         for v in range(8):
-            acc = _F0
-            for k in range(8):
-                acc = acc + matrix[v, k] * tmp[i, k]
-            out[i, v] = acc
+            out[i, v] = _F0
+        for k in range(8):
+            t = tmp[i, k]
+            for v in range(8):
+                out[i, v] = out[i, v] + matrix_t[k, v] * t
 
 
 @njit(nogil=True, cache=True)
 def _code_plane(plane, table, dct, idct):
-    """_jpeg._code_plane of one (h, w) int64 plane (multiples of 8), in place."""
+    """_jpeg._code_plane of one (h, w) int64 plane (multiples of 8), in place.
+
+    Quantisation rounds |v| / step half up and puts the sign back (copysign: a zero level keeps v's sign,
+    which the sums of the inverse transform, started at +0, absorb), without branches.
+    """
     h, w = plane.shape
     block = np.empty((8, 8), np.float32)
     coef = np.empty((8, 8), np.float32)
+    tmp = np.empty((8, 8), np.float32)
     for by in range(0, h, 8):
         for bx in range(0, w, 8):
             for i in range(8):
                 for j in range(8):
                     block[i, j] = np.float32(plane[by + i, bx + j]) - np.float32(128.0)
-            _dct8(block, coef, dct)
+            _dct8(block, coef, dct, idct, tmp)
             for i in range(8):
                 for j in range(8):
                     v = coef[i, j]
                     step = table[i, j]
-                    level = np.float32(math.floor(abs(v) / step + _HALF))
-                    if v < _F0:
-                        level = -level
-                    elif v == _F0:
-                        level = _F0
-                    block[i, j] = level * step
-            _dct8(block, coef, idct)
+                    block[i, j] = np.copysign(np.floor(abs(v) / step + _HALF), v) * step
+            _dct8(block, coef, idct, dct, tmp)
             for i in range(8):
                 for j in range(8):
-                    plane[by + i, bx + j] = min(max(np.int64(math.floor(coef[i, j] + np.float32(128.5))), 0), 255)
+                    plane[by + i, bx + j] = min(max(np.int64(np.floor(coef[i, j] + np.float32(128.5))), 0), 255)
 
 
 @njit(nogil=True, cache=True)
@@ -927,18 +932,24 @@ def _jpeg_kernel(src, dst, luma_table, chroma_table, dct, idct, start, stop):
     half = 1 << 15
     offset = (128 << 16) + half - 1
     for s in range(start, stop):
-        for i in range(ph):
-            for j in range(pw):
-                yy, xx = min(i, H - 1), min(j, W - 1)
-                if C == 1:
-                    y[i, j] = src[s, 0, yy, xx]
-                else:
-                    r = np.int64(src[s, 0, yy, xx])
-                    g = np.int64(src[s, 1, yy, xx])
-                    b = np.int64(src[s, 2, yy, xx])
+        for i in range(ph):  # row by row (loops that vectorise), then the padding replicates the edges
+            yy = min(i, H - 1)
+            if C == 1:
+                for j in range(W):
+                    y[i, j] = src[s, 0, yy, j]
+            else:
+                red, green, blue = src[s, 0, yy], src[s, 1, yy], src[s, 2, yy]
+                for j in range(W):
+                    r = np.int64(red[j])
+                    g = np.int64(green[j])
+                    b = np.int64(blue[j])
                     y[i, j] = (19595 * r + 38470 * g + 7471 * b + half) >> 16
                     cb[i, j] = (-11059 * r - 21709 * g + 32768 * b + offset) >> 16
                     cr[i, j] = (32768 * r - 27439 * g - 5329 * b + offset) >> 16
+            for j in range(W, pw):
+                y[i, j] = y[i, W - 1]
+                cb[i, j] = cb[i, W - 1]
+                cr[i, j] = cr[i, W - 1]
         _code_plane(y, luma_table, dct, idct)
         if C == 1:
             for i in range(H):
@@ -959,13 +970,14 @@ def _jpeg_kernel(src, dst, luma_table, chroma_table, dct, idct, start, stop):
         _upsample_into(sb[:hh, :hw], ub, H, W)
         _upsample_into(sr[:hh, :hw], ur, H, W)
         for i in range(H):
+            red, green, blue = dst[s, 0, i], dst[s, 1, i], dst[s, 2, i]
             for j in range(W):
                 lum = y[i, j]
                 b_ = ub[i, j] - 128
                 r_ = ur[i, j] - 128
-                dst[s, 0, i, j] = min(max(lum + ((91881 * r_ + half) >> 16), 0), 255)
-                dst[s, 1, i, j] = min(max(lum + ((-22554 * b_ + half - 46802 * r_) >> 16), 0), 255)
-                dst[s, 2, i, j] = min(max(lum + ((116130 * b_ + half) >> 16), 0), 255)
+                red[j] = min(max(lum + ((91881 * r_ + half) >> 16), 0), 255)
+                green[j] = min(max(lum + ((-22554 * b_ + half - 46802 * r_) >> 16), 0), 255)
+                blue[j] = min(max(lum + ((116130 * b_ + half) >> 16), 0), 255)
 
 
 def _jpeg(src: np.ndarray, dst: np.ndarray, quality: int, ctx: Context) -> None:
