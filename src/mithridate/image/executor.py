@@ -206,19 +206,21 @@ def _plan_matrices(plan: Plan, height: int, width: int) -> torch.Tensor | None:
         if not ((flat >= GEOMETRIC_IDS[0]) & (flat <= GEOMETRIC_IDS[-1])).any():
             return None
         if flat.size <= _SMALL_PLAN:
-            steps = zip(flat.tolist(), plan.magnitudes.to(torch.float64).flatten().tolist(), strict=True)
-            matrices = [_step_matrix(op, magnitude, height, width) for op, magnitude in steps]
+            # keyed by the magnitude's bits: -0.0 == 0.0 as dict keys, but not as matrices
+            bits = plan.magnitudes.to(torch.float64).flatten().view(torch.int64).tolist()
+            matrices = [_step_matrix(op, word, height, width) for op, word in zip(flat.tolist(), bits, strict=True)]
             return torch.stack(matrices).view(*ops.shape, 2, 3)
     matrices = geometric_matrices(ops.flatten(), plan.magnitudes.flatten(), height, width)
     return matrices.view(*ops.shape, 2, 3)
 
 
 @functools.lru_cache(maxsize=4096)
-def _step_matrix(op: int, magnitude: float, height: int, width: int) -> torch.Tensor:
-    """One step's matrix (2, 3), as `geometric_matrices` computes it in a batch (elementwise: the same bits).
-    Cached, so that a caller must not modify it (`_plan_matrices` stacks copies)."""
-    ops = torch.tensor([op], dtype=torch.int64)
-    return geometric_matrices(ops, torch.tensor([magnitude], dtype=torch.float64), height, width)[0]
+def _step_matrix(op: int, magnitude_bits: int, height: int, width: int) -> torch.Tensor:
+    """One step's matrix (2, 3), as `geometric_matrices` computes it in a batch (elementwise: the same bits),
+    for the float64 magnitude with these bits. Cached: a caller must not modify it (`_plan_matrices` stacks
+    copies)."""
+    magnitude = torch.tensor([magnitude_bits], dtype=torch.int64).view(torch.float64)
+    return geometric_matrices(torch.tensor([op], dtype=torch.int64), magnitude, height, width)[0]
 
 
 def apply_plan(
