@@ -166,14 +166,24 @@ def test_policy_follows_its_schedule():
     indices=st.lists(st.integers(0, 2**62), min_size=0, max_size=40),
     count=st.integers(0, 9),
     stream=st.integers(0, 2**20),
+    high=st.integers(1, 2**31 - 1),
 )
-def test_compiled_cpu_draws_equal_the_torch_draws(seed, epoch, call, indices, count, stream):
+def test_compiled_cpu_draws_equal_the_torch_draws(seed, epoch, call, indices, count, stream, high):
     """On the CPU the words come from a compiled loop (`_rng_compiled`); they must be the torch code's."""
     key, index = Key(seed, epoch, call), torch.tensor(indices, dtype=torch.int64)
-    compiled = (key.bits(index, stream, count), key.uniform(index, stream, count), key.normal(index, stream, 2))
+
+    def draws():
+        return (
+            key.bits(index, stream, count),
+            key.uniform(index, stream, count),
+            key.normal(index, stream, 2),
+            key.integers(index, stream, high, count),
+        )
+
+    compiled = draws()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MITHRIDATE_NATIVE", "0")
-        reference = (key.bits(index, stream, count), key.uniform(index, stream, count), key.normal(index, stream, 2))
+        reference = draws()
     for ours, theirs in zip(compiled, reference, strict=True):
         assert ours.dtype == theirs.dtype and torch.equal(ours, theirs)
 

@@ -76,8 +76,22 @@ def _uniforms(index, k0, k1, out):
             out[i, d] = uniform(base, draws[d])
 
 
-def draw(index: np.ndarray, k0: int, k1: int, count: int, uniform: bool) -> np.ndarray:
-    """Words (int64) or 24-bit uniforms (float32) shaped (len(index), count) for int64 sample indices."""
+@njit(nogil=True, cache=True)
+def _integers(index, k0, k1, high, out):
+    """`Key.integers`: each word times high, over 2**32 (multiply-shift, exact in uint64)."""
+    draws = salts(k1, out.shape[1])
+    for i in range(index.shape[0]):
+        base = base_word(index[i], k0)
+        for d in range(out.shape[1]):
+            out[i, d] = np.int64((hash32(base ^ draws[d]) * high) >> _S32)
+
+
+def draw(index: np.ndarray, k0: int, k1: int, count: int, uniform: bool, high: int | None = None) -> np.ndarray:
+    """Words (int64), 24-bit uniforms (float32) or, with `high`, integers in [0, high) (int64, as
+    `Key.integers`) shaped (len(index), count) for int64 sample indices."""
     out = np.empty((index.shape[0], count), np.float32 if uniform else np.int64)
-    (_uniforms if uniform else _words)(index, np.uint64(k0), np.uint64(k1), out)
+    if high is not None:
+        _integers(index, np.uint64(k0), np.uint64(k1), np.uint64(high), out)
+    else:
+        (_uniforms if uniform else _words)(index, np.uint64(k0), np.uint64(k1), out)
     return out

@@ -203,6 +203,9 @@ class Key:
         """Integers in [0, high), int64, by multiply-shift (bias below high / 2**32)."""
         if not 0 < high < 2**31:
             raise ValueError(f"high: expected an integer in [1, 2**31), got {high}")
+        if index.device.type == "cpu" and (compiled := _compiled()) is not None:  # one compiled loop
+            k0, k1 = self._stream_words(stream, 0)
+            return torch.from_numpy(compiled.draw(index.contiguous().numpy(), k0, k1, count, False, high))
         if index.device.type == "cuda" and index.dtype == torch.int64:  # one Triton launch, where enabled
             fast = _triton()
             k0, k1 = self._stream_words(stream, 0)
