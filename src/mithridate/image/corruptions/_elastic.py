@@ -29,10 +29,9 @@ def _grid(n: int, height: int, width: int, device: torch.device) -> tuple[torch.
     return ys, xs
 
 
-def _affine(x: torch.Tensor, jitter: float, ctx: Context) -> torch.Tensor:
-    """cv2.getAffineTransform(pts1, pts2) and cv2.warpAffine, per sample (pts2 = pts1 + U(-jitter, jitter))."""
-    n, _, height, width = x.shape
-    device = x.device
+def affine_inverses(n: int, height: int, width: int, jitter: float, ctx: Context, device: torch.device) -> torch.Tensor:
+    """The inverse of cv2.getAffineTransform(pts1, pts2) per sample (pts2 = pts1 + U(-jitter, jitter)), as
+    rows (i00, i01, i02, i10, i11, i12), (N, 6) float64: output pixel (x, y) reads the input there."""
     cx, cy = float(width // 2), float(height // 2)
     half = float(min(height, width) // 3)
     source = torch.tensor(
@@ -49,11 +48,15 @@ def _affine(x: torch.Tensor, jitter: float, ctx: Context) -> torch.Tensor:
     i00, i01, i10, i11 = m11 / det, -m01 / det, -m10 / det, m00 / det
     i02 = -(i00 * m02 + i01 * m12)
     i12 = -(i10 * m02 + i11 * m12)
-    ys, xs = _grid(n, height, width, device)
-    view = (n, 1, 1)
-    src_x = i00.view(view) * xs + i01.view(view) * ys + i02.view(view)
-    src_y = i10.view(view) * xs + i11.view(view) * ys + i12.view(view)
-    return sample_bilinear(x, src_y, src_x, "reflect101")
+    return torch.stack([i00, i01, i02, i10, i11, i12], dim=1)
+
+
+def _affine(x: torch.Tensor, jitter: float, ctx: Context) -> torch.Tensor:
+    """cv2.getAffineTransform(pts1, pts2) and cv2.warpAffine, per sample (pts2 = pts1 + U(-jitter, jitter))."""
+    n, _, height, width = x.shape
+    i00, i01, i02, i10, i11, i12 = affine_inverses(n, height, width, jitter, ctx, x.device).view(n, 6, 1, 1).unbind(1)
+    ys, xs = _grid(n, height, width, x.device)
+    return sample_bilinear(x, i10 * xs + i11 * ys + i12, i00 * xs + i01 * ys + i02, "reflect101")
 
 
 def _displacement(

@@ -556,23 +556,10 @@ def _elastic_kernel(src, dst, affine, spread, alpha, wr, wc, bx, sx, by, sy, sta
 
 def _affine_coefficients(c: tuple, ctx: Context, height: int, width: int) -> np.ndarray:
     """The inverse affine maps of the CIFAR version (N, 6) as _elastic._affine computes them."""
-    n = ctx.index.shape[0]
-    side = min(height, width)
-    jitter = c[2] * side
-    cx, cy = float(width // 2), float(height // 2)
-    half = float(side // 3)
-    source = torch.tensor([[cx + half, cy + half], [cx + half, cy - half], [cx - half, cy - half]], dtype=torch.float64)
-    target = source + (ctx.uniform(1, 6).to(torch.float64).view(n, 3, 2) * 2.0 - 1.0) * jitter
-    a = torch.cat([source, torch.ones(3, 1, dtype=torch.float64)], dim=1)
-    inverse = torch.linalg.inv(a)
-    forward = (inverse[None, :, :, None] * target[:, None, :, :]).sum(dim=2).transpose(1, 2)
-    m00, m01, m02 = forward[:, 0].unbind(-1)
-    m10, m11, m12 = forward[:, 1].unbind(-1)
-    det = m00 * m11 - m01 * m10
-    i00, i01, i10, i11 = m11 / det, -m01 / det, -m10 / det, m00 / det
-    i02 = -(i00 * m02 + i01 * m12)
-    i12 = -(i10 * m02 + i11 * m12)
-    return torch.stack([i00, i01, i02, i10, i11, i12], dim=1).numpy()
+    from ._elastic import affine_inverses
+
+    jitter = c[2] * min(height, width)
+    return affine_inverses(ctx.index.shape[0], height, width, jitter, ctx, torch.device("cpu")).numpy()
 
 
 def _elastic(src: np.ndarray, dst: np.ndarray, c, ctx: Context) -> None:
