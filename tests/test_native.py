@@ -295,11 +295,13 @@ def test_auto_falls_back_to_the_torch_path_once_the_fused_gpu_path_fails(monkeyp
     images = torch.randint(0, 256, (6, 3, 9, 9), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     plan = mt.image.TrivialAugmentWide(seed=0).sample(6, (9, 9))
     reference = apply_plan(images, plan, backend="torch")
+    from mithridate import _switch
+
     monkeypatch.setenv("MITHRIDATE_TRITON", "1")
+    monkeypatch.setattr(_switch, "_triton_failure", None)
     assert not executor._fused_gpu(images, "nearest", None)  # a CPU batch
-    monkeypatch.setattr(executor, "_fused_gpu_failed", False)
     monkeypatch.setattr(executor.native, "run_plan_triton", broken)
-    monkeypatch.setattr(executor, "_fused_gpu", lambda *args: not executor._fused_gpu_failed)  # as on CUDA
+    monkeypatch.setattr(executor, "_fused_gpu", lambda *args: _switch.triton_enabled())  # as on CUDA
     with pytest.warns(RuntimeWarning, match=r"fused GPU path failed \(RuntimeError: no kernel image"):
         first = apply_plan(images, plan)
     with warnings.catch_warnings():

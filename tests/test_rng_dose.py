@@ -206,8 +206,9 @@ def test_triton_draws_equal_the_torch_draws_in_the_interpreter():
 def test_triton_draws_are_opt_in_and_fall_back_after_a_failed_launch(monkeypatch):
     if importlib.util.find_spec("triton") is None:
         pytest.skip("Triton is not installed (it ships with CUDA builds of torch)")
-    from mithridate import _rng_triton
+    from mithridate import _rng_triton, _switch
 
+    monkeypatch.setattr(_switch, "_triton_failure", None)
     monkeypatch.delenv("MITHRIDATE_TRITON", raising=False)
     assert not _rng_triton.enabled()
     monkeypatch.setenv("MITHRIDATE_TRITON", "1")
@@ -219,12 +220,11 @@ def test_triton_draws_are_opt_in_and_fall_back_after_a_failed_launch(monkeypatch
         raise RuntimeError("no kernel for this GPU")
 
     monkeypatch.setattr(_rng_triton, "_launch", broken)
-    monkeypatch.setattr(_rng_triton, "_failed", False)
     # CPU tensors keep the CPU draws, even with MITHRIDATE_TRITON=1.
     assert Key(3).bits(torch.arange(5), 1, 2).shape == (5, 2) and not launches
     index = torch.arange(5)
     assert _rng_triton.try_draw(index.view(5, 1), 1, 2, 3, uniform=False) is None and not launches  # not 1-d
     with pytest.warns(RuntimeWarning, match="Triton draws failed .*no kernel for this GPU"):
         assert _rng_triton.try_draw(index, 1, 2, 3, uniform=False) is None
-    assert _rng_triton.try_draw(index, 1, 2, 3, uniform=True) is None
-    assert len(launches) == 1  # after the failure, no further launch is tried
+    assert not _rng_triton.enabled()  # every Triton path is off after the failure: no further launch
+    assert len(launches) == 1

@@ -12,11 +12,10 @@ leaves the torch code in place for the rest of the process.
 from __future__ import annotations
 
 import os
-import warnings
 
 import torch
 
-from ._switch import triton_enabled
+from ._switch import triton_enabled, triton_failed
 
 try:  # Triton ships with CUDA builds of torch; without it this path is unavailable.
     import triton
@@ -30,8 +29,6 @@ __all__ = ["available", "draw", "enabled", "try_draw"]
 _ELEMENTS = 1024
 """Outputs per program: a tile of rows x draws, draws a power of two up to `_MAX_DRAWS`."""
 _MAX_DRAWS = 64
-_failed = False
-"""Set when a launch raised: the torch code draws for the rest of the process."""
 COMPILE_OPTIONS = {"enable_fp_fusion": False}
 """As the image kernels: float32 operations exactly as written (the uniform's scaling is one exact product)."""
 
@@ -124,22 +121,15 @@ def draw(index: torch.Tensor, k0: int, k1: int, count: int, uniform: bool, high:
 def try_draw(
     index: torch.Tensor, k0: int, k1: int, count: int, uniform: bool, high: int | None = None
 ) -> torch.Tensor | None:
-    """`draw` for a 1-d int64 index, or None (the caller then draws in torch) for another index and
-    once a launch has failed: the first failure warns and turns this path off for the rest of the process."""
-    global _failed
-    if _failed or index.dtype != torch.int64 or index.dim() != 1:
+    """`draw` for a 1-d int64 index, or None (the caller then draws in torch) for another index; a failed
+    launch turns the Triton paths off (`_switch.triton_failed`) and gives None too."""
+    if index.dtype != torch.int64 or index.dim() != 1:
         return None
     out = _empty(index, count, uniform)
     try:
         _launch(index, out, k0, k1, uniform, high)
     except Exception as error:  # a compiler or driver that rejects the kernel must not stop training
-        _failed = True
-        warnings.warn(
-            f"mithridate: the Triton draws failed ({type(error).__name__}: {error}); "
-            "drawing with torch for the rest of the process",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+        triton_failed(error, "the Triton draws")
         return None
     return out
 

@@ -3,13 +3,19 @@ one process.
 
 - MITHRIDATE_NATIVE=0 turns the compiled CPU paths (draws, policies, corruptions) off;
 - MITHRIDATE_TRITON=1 turns the Triton paths on CUDA (draws, policies) on: opt-in until measured on a GPU.
+  A Triton launch that fails (a compiler or driver that rejects the kernels) turns them all off for the
+  rest of the process, with one warning, rather than stop a training run.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 
-__all__ = ["native_enabled", "triton_enabled"]
+__all__ = ["native_enabled", "triton_enabled", "triton_failed"]
+
+_triton_failure: str | None = None
+"""What the first failed Triton launch raised; None while none has failed."""
 
 
 def native_enabled() -> bool:
@@ -18,5 +24,16 @@ def native_enabled() -> bool:
 
 
 def triton_enabled() -> bool:
-    """True when the environment variable MITHRIDATE_TRITON is "1"."""
-    return os.environ.get("MITHRIDATE_TRITON", "0") == "1"
+    """True when the environment variable MITHRIDATE_TRITON is "1" and no Triton launch has failed."""
+    return _triton_failure is None and os.environ.get("MITHRIDATE_TRITON", "0") == "1"
+
+
+def triton_failed(error: Exception, what: str) -> None:
+    """Turn the Triton paths off for the rest of the process, with one warning naming `what` failed."""
+    global _triton_failure
+    _triton_failure = f"{type(error).__name__}: {error}"
+    warnings.warn(
+        f"mithridate: {what} failed ({_triton_failure}); the torch code runs for the rest of the process",
+        RuntimeWarning,
+        stacklevel=3,
+    )

@@ -11,12 +11,11 @@ bytes without the per-group dispatch; `backend="torch"` keeps them here.
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Sequence
 
 import torch
 
-from .._switch import triton_enabled
+from .._switch import triton_enabled, triton_failed
 from . import functional as F
 from . import native
 from .ops import GEOMETRIC_IDS, OPS, apply_op, geometric_matrices
@@ -167,29 +166,9 @@ def _apply_chunk(
         out.copy_(images)
 
 
-_fused_gpu_failed = False
-"""Set when the fused GPU path raised under "auto": the torch path runs for the rest of the process."""
-
-
 def _fused_gpu(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:
-    """Whether "auto" takes the fused GPU path: MITHRIDATE_TRITON=1, a CUDA batch it supports, no failure yet."""
-    return (
-        triton_enabled()
-        and not _fused_gpu_failed
-        and images.device.type == "cuda"
-        and native.triton_supports(images, interpolation, fill)
-    )
-
-
-def _turn_fused_gpu_off(error: Exception) -> None:
-    global _fused_gpu_failed
-    _fused_gpu_failed = True
-    warnings.warn(
-        f"mithridate: the fused GPU path failed ({type(error).__name__}: {error}); "
-        "using the torch path for the rest of the process",
-        RuntimeWarning,
-        stacklevel=3,
-    )
+    """Whether "auto" takes the fused GPU path: the Triton paths on (`_switch`), a CUDA batch it supports."""
+    return triton_enabled() and images.device.type == "cuda" and native.triton_supports(images, interpolation, fill)
 
 
 _SMALL_PLAN = 16
@@ -255,7 +234,7 @@ def apply_plan(
         try:
             return native.run_plan_triton(images, plan.ops, plan.magnitudes, plan.weights, fill, interpolation, _mix)
         except Exception as error:  # a compiler or driver that rejects the kernels must not stop training
-            _turn_fused_gpu_off(error)
+            triton_failed(error, "the fused GPU path")
         backend = "torch"
     if backend == "triton":
         if not native.triton_supports(images, interpolation, fill):
