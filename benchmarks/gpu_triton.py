@@ -2,7 +2,7 @@
 
     PYTHONPATH=src python3 benchmarks/gpu_triton.py --json benchmarks/results/gpu_triton.json
 
-Run with MITHRIDATE_TRITON=1 (gpu_triton.sh sets it), so that draws and policies take the Triton path.
+Draws and policies take the Triton path on CUDA by default (MITHRIDATE_TRITON=0 turns it off).
 
 1. Draws: `rng.Key` words and uniforms on the GPU (one Triton launch each) against the CPU's.
 2. Grids: the plan's sampling-grid rows (`_gpu.plan_grids`, float64 trigonometry from libdevice) against the
@@ -16,6 +16,8 @@ Run with MITHRIDATE_TRITON=1 (gpu_triton.sh sets it), so that draws and policies
 5. Per-sample TrivialAugmentWide images/s at 32x32 (N = 1,024 / 16,384 / 131,072) and 224x224 (N = 128):
    triton, torch, and kornia's one-op-per-batch TrivialAugment where kornia is installed.
 6. The fused apply of a fixed plan, eager and replayed from a CUDA graph: the share of host overhead.
+7. The first policy call of a fresh process, with an empty and with a filled Triton cache: compilation and
+   the self-checks (`_rng_triton.verified`, `image._gpu_check`), and whether they passed.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
+import tempfile
 from functools import partial
 from pathlib import Path
 
@@ -196,14 +200,44 @@ def graph_replay(device: torch.device) -> list[dict]:
     return rows
 
 
+_FIRST_CALL = """
+import json, time, torch, mithridate as mt
+from mithridate import _rng_triton
+from mithridate.image import _gpu_check
+images = torch.randint(0, 256, (1024, 3, 32, 32), dtype=torch.uint8, device="cuda")
+start = time.perf_counter()
+mt.image.TrivialAugmentWide(seed=0)(images)
+torch.cuda.synchronize()
+seconds = time.perf_counter() - start
+print(json.dumps({"seconds": round(seconds, 2), "draws_verified": {str(k): v for k, v in _rng_triton._verdicts.items()},
+                  "fused_verified": {str(k): v for k, v in _gpu_check._verdicts.items()}}))
+"""
+
+
+def first_call() -> list[dict]:
+    """The first TrivialAugmentWide call of a fresh process (compilation, self-checks), cold and warm cache."""
+    rows = []
+    with tempfile.TemporaryDirectory() as cache:
+        for label in ("empty Triton cache", "filled Triton cache"):
+            env = {**os.environ, "TRITON_CACHE_DIR": cache}
+            run = subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, capture_output=True, text=True)
+            row = {"case": label, "returncode": run.returncode, "stderr": run.stderr[-500:]}
+            if run.returncode == 0:
+                row.update(json.loads(run.stdout.strip().splitlines()[-1]))
+            rows.append(row)
+            print(row, flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/gpu_triton.json"))
     args = parser.parse_args()
     device = torch.device("cuda")
-    if os.environ.get("MITHRIDATE_TRITON") != "1":
-        print("note: MITHRIDATE_TRITON is not 1: the draws stay in torch", flush=True)
+    if os.environ.get("MITHRIDATE_TRITON") == "0":
+        print("note: MITHRIDATE_TRITON=0: the draws stay in torch", flush=True)
     result = {
+        "first_call": first_call(),
         "device": torch.cuda.get_device_name(device),
         "torch": torch.__version__,
         "draws_and_grids": check_draws_and_grids(device),

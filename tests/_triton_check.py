@@ -19,7 +19,7 @@ import triton.language as tl
 from triton.runtime import interpreter
 
 import mithridate as mt
-from mithridate.image import OPS, Plan, apply_plan
+from mithridate.image import OPS, Plan, _gpu_check, apply_plan
 from mithridate.image.native import _gpu
 from mithridate.image.ops import geometric_matrices
 
@@ -95,6 +95,9 @@ def main(seed: int) -> None:
         results[key] = {"identical": float((difference == 0).float().mean()), "max": int(difference.max())}
     results["grids"] = _grids(generator)
     results.update(_policies(generator))
+    # The self-check a CUDA device runs once per configuration passes where the kernels are right.
+    passed = _gpu_check.verified(torch.device("cpu"), 1, "nearest", 9)
+    results["self-check"] = {"identical": float(passed), "max": 0}
     print(json.dumps(results))
 
 

@@ -235,7 +235,7 @@ def test_fused_triton_path_equals_torch_in_the_interpreter():
         run = subprocess.run([sys.executable, str(script), str(seed)], env=env, capture_output=True, text=True)
         assert run.returncode == 0, run.stderr[-2000:]
         results = json.loads(run.stdout.strip().splitlines()[-1])
-        assert len(results) == 14
+        assert len(results) == 15
         for case, result in results.items():
             assert result == {"identical": 1.0, "max": 0}, case
 
@@ -279,6 +279,46 @@ def test_a_policy_call_on_a_cuda_batch_never_waits_for_the_device():
         assert result["step_launches"] == result["table_launches"] == steps, policy
         assert result["draw_launches"] == draws, policy
         assert result["torch_kernels"] <= kernels, policy
+
+
+def test_the_fused_gpu_path_checks_itself_once_per_configuration_and_turns_off_when_a_byte_differs(monkeypatch):
+    """Before "auto" takes the fused path on a device, a batch through every op must give the CPU's bytes there
+    (`_gpu_check`): checked once per configuration; one differing byte warns and turns the Triton paths off, so
+    a GPU whose compiler computes otherwise changes no result. The kernels are stood in for by the torch path."""
+    from mithridate import _switch
+    from mithridate.image import _gpu_check
+
+    monkeypatch.delenv("MITHRIDATE_TRITON", raising=False)  # on by default
+    monkeypatch.setattr(_switch, "_triton_failure", None)
+    monkeypatch.setattr(_gpu_check, "_verdicts", {})
+    monkeypatch.setattr(native, "triton_supports", lambda *args: True)
+    runs = []
+
+    def faithful(images, ops, magnitudes, weights, fill, interpolation, mix):
+        runs.append(images.shape)
+        options = {"interpolation": interpolation, "fill": fill}
+        return apply_plan(images, Plan(ops, magnitudes, weights), backend="torch", **options)
+
+    def off_by_one(*args):
+        out = faithful(*args)
+        out.view(-1)[123] ^= 1
+        return out
+
+    images, plan = _gpu_check.check_batch(3)
+    assert set(plan.ops[:, 0, 0].tolist()) == set(range(len(OPS))) and plan.weights is not None
+    assert images.shape[-2] * images.shape[-1] > 1024  # more than the statistics block of the tables kernel
+    monkeypatch.setattr(native, "run_plan_triton", faithful)
+    cpu = torch.device("cpu")
+    assert _gpu_check.verified(cpu, 3, "bilinear", None) and _gpu_check.verified(cpu, 3, "bilinear", None)
+    assert len(runs) == 1  # once per configuration
+    assert _gpu_check.verified(cpu, 1, "nearest", 7) and runs[-1][1] == 1 and len(runs) == 2
+    monkeypatch.setattr(native, "run_plan_triton", off_by_one)
+    match = r"self-check of the fused GPU path failed .*nearest, fill=None, its bytes differ .* by up to 1 levels"
+    with pytest.warns(RuntimeWarning, match=match):
+        assert not _gpu_check.verified(cpu, 3, "nearest", None)
+    assert not _switch.triton_enabled()
+    assert not _gpu_check.verified(cpu, 3, "bilinear", None)  # every configuration is off once one failed
+    assert len(runs) == 3
 
 
 def test_auto_falls_back_to_the_torch_path_once_the_fused_gpu_path_fails(monkeypatch):

@@ -203,15 +203,15 @@ def test_triton_draws_equal_the_torch_draws_in_the_interpreter():
     assert run.returncode == 0
 
 
-def test_triton_draws_are_opt_in_and_fall_back_after_a_failed_launch(monkeypatch):
+def test_triton_draws_are_on_unless_turned_off_and_fall_back_after_a_failed_launch(monkeypatch):
     if importlib.util.find_spec("triton") is None:
         pytest.skip("Triton is not installed (it ships with CUDA builds of torch)")
     from mithridate import _rng_triton, _switch
 
     monkeypatch.setattr(_switch, "_triton_failure", None)
-    monkeypatch.delenv("MITHRIDATE_TRITON", raising=False)
+    monkeypatch.setenv("MITHRIDATE_TRITON", "0")
     assert not _rng_triton.enabled()
-    monkeypatch.setenv("MITHRIDATE_TRITON", "1")
+    monkeypatch.delenv("MITHRIDATE_TRITON")
     assert _rng_triton.enabled()
     launches = []
 
@@ -220,7 +220,7 @@ def test_triton_draws_are_opt_in_and_fall_back_after_a_failed_launch(monkeypatch
         raise RuntimeError("no kernel for this GPU")
 
     monkeypatch.setattr(_rng_triton, "_launch", broken)
-    # CPU tensors keep the CPU draws, even with MITHRIDATE_TRITON=1.
+    # CPU tensors keep the CPU draws.
     assert Key(3).bits(torch.arange(5), 1, 2).shape == (5, 2) and not launches
     index = torch.arange(5)
     assert _rng_triton.try_draw(index.view(5, 1), 1, 2, 3, uniform=False) is None and not launches  # not 1-d
@@ -228,3 +228,38 @@ def test_triton_draws_are_opt_in_and_fall_back_after_a_failed_launch(monkeypatch
         assert _rng_triton.try_draw(index, 1, 2, 3, uniform=False) is None
     assert not _rng_triton.enabled()  # every Triton path is off after the failure: no further launch
     assert len(launches) == 1
+
+
+def test_triton_draws_check_themselves_once_per_device_and_turn_off_when_a_draw_differs(monkeypatch):
+    """Before `Key` draws with Triton on a device, its words, uniforms and integers must equal the CPU's there,
+    checked once per device; one differing draw warns and turns the Triton paths off. The kernel is stood in
+    for by the compiled CPU loop (the same words)."""
+    if importlib.util.find_spec("triton") is None:
+        pytest.skip("Triton is not installed (it ships with CUDA builds of torch)")
+    from mithridate import _rng_triton, _switch, rng
+
+    monkeypatch.delenv("MITHRIDATE_TRITON", raising=False)
+    monkeypatch.setattr(_switch, "_triton_failure", None)
+    monkeypatch.setattr(_rng_triton, "_verdicts", {})
+    calls = []
+
+    def faithful(index, k0, k1, count, uniform, high=None):
+        calls.append((count, uniform, high))
+        return torch.from_numpy(rng._load_compiled().draw(index.numpy(), k0, k1, count, uniform, high))
+
+    def one_uniform_off(index, k0, k1, count, uniform, high=None):
+        out = faithful(index, k0, k1, count, uniform, high)
+        if uniform:
+            out[301, 69] = 0.5 if out[301, 69] != 0.5 else 0.25  # a wide index, the last (partial) tile of draws
+        return out
+
+    monkeypatch.setattr(_rng_triton, "draw", faithful)
+    cpu = torch.device("cpu")
+    assert _rng_triton.verified(cpu) and _rng_triton.verified(cpu)
+    assert {high for _, _, high in calls} == {None, 14, 2**31 - 1} and any(count > 64 for count, _, _ in calls)
+    assert len(calls) == 4  # once per device
+    monkeypatch.setattr(_rng_triton, "_verdicts", {})
+    monkeypatch.setattr(_rng_triton, "draw", one_uniform_off)
+    with pytest.warns(RuntimeWarning, match=r"self-check of the Triton draws failed .*streams \[2\] differ"):
+        assert not _rng_triton.verified(cpu)
+    assert not _rng_triton.enabled() and rng._triton(cpu) is None

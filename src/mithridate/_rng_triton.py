@@ -4,9 +4,10 @@ On a GPU the torch code spends a draw in some fifty tiny integer ops (the hash r
 once per draw word and once per output, with masks and shifts), each a kernel launch; those launches
 dominate a policy's `sample()`. Here one kernel computes the whole (n, count) output. The arithmetic is the
 same 32-bit hash, in uint32 (products wrap modulo 2**32, shifts are logical), so the words are identical:
-a test compares both through Triton's interpreter (TRITON_INTERPRET=1) on the CPU. Opt-in: `rng.Key` uses
-it only with MITHRIDATE_TRITON=1; a launch that fails (a compiler that rejects the kernel) warns once and
-leaves the torch code in place for the rest of the process.
+a test compares both through Triton's interpreter (TRITON_INTERPRET=1) on the CPU. `rng.Key` uses it on
+CUDA unless MITHRIDATE_TRITON=0, once `verified` has compared it with the CPU on that device (the
+interpreter cannot vouch for the real compiler and GPU); a launch that fails or a check that differs warns
+once and leaves the torch code in place for the rest of the process.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ except ImportError:  # pragma: no cover - depends on the torch build
     triton = None
     tl = None
 
-__all__ = ["available", "draw", "enabled", "try_draw"]
+__all__ = ["available", "draw", "enabled", "try_draw", "verified"]
 
 _ELEMENTS = 1024
 """Outputs per program: a tile of rows x draws, draws a power of two up to `_MAX_DRAWS`."""
@@ -39,7 +40,7 @@ def available() -> bool:
 
 
 def enabled() -> bool:
-    """Whether `rng.Key` draws here on CUDA: MITHRIDATE_TRITON is "1" (read at every call) and Triton imports."""
+    """Whether `rng.Key` may draw here on CUDA: Triton imports and the Triton paths are on (`_switch`)."""
     return triton_enabled() and triton is not None
 
 
@@ -67,9 +68,7 @@ if triton is not None:
         return hash32(hash32(low ^ k0) ^ high)
 
     @triton.jit(do_not_specialize=["n", "k0", "k1", "high"])
-    def _draw_kernel(
-        index, out, n, count, k0, k1, high, MODE: tl.constexpr, ROWS: tl.constexpr, DRAWS: tl.constexpr
-    ):
+    def _draw_kernel(index, out, n, count, k0, k1, high, MODE: tl.constexpr, ROWS: tl.constexpr, DRAWS: tl.constexpr):
         """out[i, d] = hash(base(index[i]) ^ salt(d)) for one tile: as int64 words (MODE 0), as
         `rng._to_uniform` (1), or as `Key.integers` in [0, high) (2: the word times high, over 2**32).
 
@@ -132,6 +131,54 @@ def try_draw(
         triton_failed(error, "the Triton draws")
         return None
     return out
+
+
+_verdicts: dict[torch.device, bool] = {}
+"""Per device, whether its draws equal the CPU's (`verified`)."""
+
+
+def verified(device: torch.device) -> bool:
+    """Whether the draws on `device` equal the CPU's, checked once per device (one host sync).
+
+    Words, uniforms and integers of indices across the int64 range, with tiles of draws both full and
+    partial, against `rng.Key` on the CPU. A difference or a failed launch turns every Triton path off
+    (`_switch.triton_failed`), so that a GPU whose compiler or hardware computes otherwise changes no draw.
+    """
+    device = torch.device(device)
+    if device not in _verdicts:
+        _verdicts[device] = _check(device)
+    return _verdicts[device] and triton_enabled()
+
+
+def _check(device: torch.device) -> bool:
+    """Compare the draws on `device` with `rng.Key`'s on the CPU; on a difference, say so and turn off."""
+    from .rng import Key  # rng imports this module lazily: no cycle at import time
+
+    key = Key(20261127)
+    index = torch.cat([torch.arange(300), torch.tensor([2**31 - 1, 2**31, 2**32 + 7, 2**53 + 1, 2**63 - 1])])
+    cases = [  # (stream, count, uniform, high), and what the CPU gives
+        (1, 5, False, None, key.bits(index, 1, 5)),
+        (2, 70, True, None, key.uniform(index, 2, 70)),
+        (3, 3, False, 14, key.integers(index, 3, 14, 3)),
+        (4, 1, False, 2**31 - 1, key.integers(index, 4, 2**31 - 1)),
+    ]
+    try:
+        on_device = index.to(device)
+        differ = [
+            stream
+            for stream, count, uniform, high, expected in cases
+            if not torch.equal(draw(on_device, *key._stream_words(stream, 0), count, uniform, high).cpu(), expected)
+        ]
+    except Exception as error:  # a compiler or driver that rejects the kernel must not stop training
+        triton_failed(error, "the Triton draws")
+        return False
+    if differ:
+        triton_failed(
+            RuntimeError(f"on {device} the draws of streams {differ} differ from the CPU's"),
+            "the self-check of the Triton draws",
+        )
+        return False
+    return True
 
 
 def _empty(index: torch.Tensor, count: int, uniform: bool) -> torch.Tensor:

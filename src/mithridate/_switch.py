@@ -2,9 +2,11 @@
 one process.
 
 - MITHRIDATE_NATIVE=0 turns the compiled CPU paths (draws, policies, corruptions) off;
-- MITHRIDATE_TRITON=1 turns the Triton paths on CUDA (draws, policies) on: opt-in until measured on a GPU.
-  A Triton launch that fails (a compiler or driver that rejects the kernels) turns them all off for the
-  rest of the process, with one warning, rather than stop a training run.
+- MITHRIDATE_TRITON=0 turns the Triton paths on CUDA (draws, fused policies) off; they are on by default.
+  Each checks itself once per device against the CPU before it is used (`rng._triton`,
+  `image.native._gpu_check`). A Triton launch that fails (a compiler or driver that rejects the kernels) or
+  a self-check that differs turns them all off for the rest of the process, with one warning, rather than
+  stop a training run or change its results.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ def native_enabled() -> bool:
 
 
 def triton_enabled() -> bool:
-    """True when the environment variable MITHRIDATE_TRITON is "1" and no Triton launch has failed."""
-    return _triton_failure is None and os.environ.get("MITHRIDATE_TRITON", "0") == "1"
+    """False when the environment variable MITHRIDATE_TRITON is "0" or a Triton path has failed."""
+    return _triton_failure is None and os.environ.get("MITHRIDATE_TRITON", "1") != "0"
 
 
 def triton_failed(error: Exception, what: str) -> None:

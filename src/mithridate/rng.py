@@ -45,11 +45,12 @@ def _compiled():
     return _load_compiled() if native_enabled() else None
 
 
-def _triton():
-    """The one-launch CUDA draws (`_rng_triton`), or None unless MITHRIDATE_TRITON=1 and Triton imports."""
+def _triton(device: torch.device):
+    """The one-launch CUDA draws (`_rng_triton`) where Triton imports, the Triton paths are on (`_switch`)
+    and they equal the CPU's on this device (checked once); otherwise None."""
     from . import _rng_triton  # imports Triton: only reached for CUDA tensors
 
-    return _rng_triton if _rng_triton.enabled() else None
+    return _rng_triton if _rng_triton.enabled() and _rng_triton.verified(device) else None
 
 
 def _to_uniform(words: torch.Tensor) -> torch.Tensor:
@@ -167,15 +168,16 @@ class Key:
         The sample words (one per index) and the draw words (one per draw, shared by every sample) are
         hashed once each. On the CPU the compiled loop of `_rng_compiled` computes the same words in one
         call; without it, a large output is filled in cache-sized row blocks: each of the hash's int64
-        passes then stays in cache (measured 4x faster for a 256 x 3072 noise field). On CUDA, with
-        MITHRIDATE_TRITON=1, one Triton kernel (`_rng_triton`) computes them instead of some fifty launches.
+        passes then stays in cache (measured 4x faster for a 256 x 3072 noise field). On CUDA,
+        unless MITHRIDATE_TRITON=0, one Triton kernel (`_rng_triton`) computes them instead of some fifty
+        launches.
         """
         k0, k1 = self._stream_words(stream, sub)
         compiled = _compiled() if index.device.type == "cpu" and finish in (None, _to_uniform) else None
         if compiled is not None:
             return torch.from_numpy(compiled.draw(index.contiguous().numpy(), k0, k1, count, finish is _to_uniform))
         if index.device.type == "cuda" and finish in (None, _to_uniform) and index.dtype == torch.int64:
-            fast = _triton()
+            fast = _triton(index.device)
             values = None if fast is None else fast.try_draw(index, k0, k1, count, finish is _to_uniform)
             if values is not None:
                 return values
@@ -207,7 +209,7 @@ class Key:
             k0, k1 = self._stream_words(stream, 0)
             return torch.from_numpy(compiled.draw(index.contiguous().numpy(), k0, k1, count, False, high))
         if index.device.type == "cuda" and index.dtype == torch.int64:  # one Triton launch, where enabled
-            fast = _triton()
+            fast = _triton(index.device)
             k0, k1 = self._stream_words(stream, 0)
             values = None if fast is None else fast.try_draw(index, k0, k1, count, False, high)
             if values is not None:

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import torch
 
 from .._switch import triton_enabled, triton_failed
+from . import _gpu_check, native
 from . import functional as F
-from . import native
 from .ops import GEOMETRIC_IDS, OPS, apply_op, geometric_matrices
 from .plan import Plan
 
@@ -167,8 +167,14 @@ def _apply_chunk(
 
 
 def _fused_gpu(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:
-    """Whether "auto" takes the fused GPU path: the Triton paths on (`_switch`), a CUDA batch it supports."""
-    return triton_enabled() and images.device.type == "cuda" and native.triton_supports(images, interpolation, fill)
+    """Whether "auto" takes the fused GPU path: the Triton paths on (`_switch`), a CUDA batch it supports, and
+    its self-check on this device and configuration passed (`_gpu_check`, once)."""
+    return (
+        triton_enabled()
+        and images.device.type == "cuda"
+        and native.triton_supports(images, interpolation, fill)
+        and _gpu_check.verified(images.device, images.shape[1], interpolation, fill)
+    )
 
 
 _SMALL_PLAN = 16
@@ -215,9 +221,9 @@ def apply_plan(
 
     `backend`: "torch" runs the batched torch kernels; "native" the compiled CPU path for uint8 images
     (`mithridate.image.native`, same results, raises where it does not apply); "auto" picks native
-    wherever it applies; "triton" the fused GPU path (experimental, uint8 on CUDA: two launches per step;
-    MITHRIDATE_TRITON=1 makes "auto" pick it on CUDA until it has been measured there, and fall back to the
-    torch path, with a warning, if its kernels fail).
+    wherever it applies, and on CUDA the fused GPU path once its self-check passed there (`_gpu_check`;
+    MITHRIDATE_TRITON=0 turns it off; a failed launch or check falls back to the torch path, with a warning);
+    "triton" the fused GPU path itself (uint8 on CUDA: two launches per step, no host sync).
     `chunk_elements` bounds the elements the torch path processes at once (None: `CPU_CHUNK_ELEMENTS` on
     the CPU, the whole batch elsewhere; 0: the whole batch). Results depend on neither.
     """

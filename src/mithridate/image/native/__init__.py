@@ -1,5 +1,5 @@
 """Compiled paths for uint8 batches: on the CPU the whole plan in one numba call per thread, bit for bit
-the torch path; on a GPU (experimental) one fused Triton launch per step.
+the torch path; on a GPU two fused Triton launches per step.
 
 On the CPU, the torch executor spends most of a small image's time dispatching kernels to groups of a few
 dozen images, and at 224x224 it computes in float32 what could stay in uint8. Here each sample runs its
@@ -125,7 +125,7 @@ def _scratch(channels: int, height: int, width: int) -> tuple[np.ndarray, ...]:
 
 
 def triton_supports(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:
-    """Whether the fused Triton path (experimental) applies: uint8 (N, C, H, W) with C in {1, 3} on a CUDA
+    """Whether the fused Triton path applies: uint8 (N, C, H, W) with C in {1, 3} on a CUDA
     device (or anywhere under TRITON_INTERPRET=1), nearest or bilinear, an integer fill, Triton installed."""
     from . import _gpu
 
@@ -152,7 +152,7 @@ def run_plan_triton(
     interpolation: str,
     mix,
 ) -> torch.Tensor:
-    """The fused GPU path (`_gpu`): one Triton launch per step; the caller checks `triton_supports`."""
+    """The fused GPU path (`_gpu`): two Triton launches per step; the caller checks `triton_supports`."""
     from . import _gpu
 
     fill_tensor = None
