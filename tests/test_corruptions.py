@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import math
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import PIL.Image
@@ -362,12 +366,16 @@ def test_hsv_corruptions_match_skimage(small: torch.Tensor, name: str) -> None:
         assert diff.max() <= 1 and diff.mean() < _FLIPS.get(name, 0.05), severity
 
 
-def test_glass_shuffle_equals_the_sequential_reference_loop() -> None:
+@pytest.mark.parametrize("stop_early", [True, False])  # the CPU's loop, and the GPU's fixed rounds
+def test_glass_shuffle_equals_the_sequential_reference_loop(stop_early: bool) -> None:
     rng = np.random.default_rng(0)
-    for height, width, delta, iterations in [(12, 10, 1, 2), (20, 17, 2, 3), (24, 24, 4, 2)]:
+    cases = [(12, 10, 1, 2, None), (20, 17, 2, 3, None), (24, 24, 4, 2, None), (21, 30, 2, 2, 1), (40, 9, 3, 1, 2)]
+    for height, width, delta, iterations, constant in cases:
         visited = (height - 2 * delta) * (width - 2 * delta)
         offsets = torch.from_numpy(rng.integers(-delta, delta, size=(2, iterations * 2 * visited)))
-        sources = shuffle_sources(offsets, height, width, delta, iterations)
+        if constant is not None:  # every pixel copies a later, visited one: chains as long as the image allows
+            offsets[0] = constant
+        sources = shuffle_sources(offsets, height, width, delta, iterations, stop_early=stop_early)
         for s in range(2):
             # the reference's loop, tuple "swap" on numpy views included
             x = np.arange(height * width).reshape(height, width, 1).repeat(3, axis=2)
@@ -581,7 +589,7 @@ def test_a_batch_in_pieces_gives_the_same_images(name: str, monkeypatch: pytest.
 # The compiled CPU path (uint8 on the CPU) against the torch kernels ------------------------------------------
 
 
-EXACT_NATIVE = ("jpeg_compression", "pixelate", "impulse_noise", "brightness", "contrast", "saturate")
+EXACT_NATIVE = ("jpeg_compression", "pixelate", "impulse_noise", "shot_noise", "brightness", "contrast", "saturate")
 """Compiled kernels without transcendental functions or resampling: the torch kernels' bytes, always."""
 
 
@@ -617,3 +625,34 @@ def test_native_path_agrees_with_torch_path(name: str, monkeypatch: pytest.Monke
             monkeypatch.setattr(torch, "get_num_threads", lambda: 3)
             assert torch.equal(corrupt(images, name, severity, seed=11, index=index, params=params), out)
             monkeypatch.undo()
+
+
+# On a GPU ------------------------------------------------------------------------------------------------
+
+
+def test_a_corruption_of_a_cuda_batch_never_waits_for_the_device() -> None:
+    """Every corruption on fake CUDA tensors (no GPU needed, `_corruption_sync_check.py`): no read of the
+    device's memory, which raises there, and no copy between host and device once the per-device tables are
+    made. Spatter's hysteresis alone asks whether its edges stopped growing: every eight rounds on a GPU."""
+    script = Path(__file__).with_name("_corruption_sync_check.py")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=script.parent)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(run.stdout.strip().splitlines()[-1])
+    assert set(results) == {f"{name} {size}" for name in CORRUPTIONS for size in (32, 224)}
+    reads = {key: result["read"] for key, result in results.items() if result["read"] is not None}
+    assert set(reads) == {"spatter 32", "spatter 224"}, reads
+    assert all("_spatter.py" in read and "DataDependentOutputException" in read for read in reads.values())
+    assert {key: result["copies"] for key, result in results.items() if result["copies"]} == {}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_spatter_hysteresis_grows_to_the_same_edges_checked_every_round_or_every_eight(seed: int) -> None:
+    from mithridate.image.corruptions._spatter import _canny
+
+    generator = torch.Generator().manual_seed(seed)
+    smooth = torch.nn.functional.avg_pool2d(torch.rand(3, 1, 48, 40, generator=generator), 5, 1, 2)
+    layer = torch.floor((smooth - smooth.amin()) / (smooth.amax() - smooth.amin()) * 255.0)
+    every_round = _canny(layer, 50, 150, rounds=1)
+    assert every_round.any() and not every_round.all()
+    assert torch.equal(_canny(layer, 50, 150, rounds=8), every_round)
+    assert torch.equal(_canny(layer, 50, 150, rounds=3), every_round)

@@ -6,12 +6,13 @@ and imagecorruptions/corruptions.py (bethgelab/imagecorruptions). What differs i
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
 
 from ._context import Context
-from ._filters import clipped_zoom, correlate2d, gaussian_blur, line_blur, separable
+from ._filters import Kernel2d, clipped_zoom, correlate2d, gaussian_blur, line_blur, separable
 from ._params import zoom_factors
 
 __all__ = ["defocus_blur", "gaussian_blur_corruption", "glass_blur", "motion_blur", "shuffle_sources", "zoom_blur"]
@@ -22,7 +23,9 @@ def gaussian_blur_corruption(x: torch.Tensor, c: float, ctx: Context) -> torch.T
     return gaussian_blur(x, c)
 
 
-def shuffle_sources(offsets: torch.Tensor, height: int, width: int, delta: int, iterations: int) -> torch.Tensor:
+def shuffle_sources(
+    offsets: torch.Tensor, height: int, width: int, delta: int, iterations: int, stop_early: bool | None = None
+) -> torch.Tensor:
     """Where each pixel's value comes from after glass blur's local shuffle: (N, H*W) flat indices.
 
     The reference visits the pixels (h, w) with d < h <= H - d, d < w <= W - d in reverse raster order
@@ -33,7 +36,8 @@ def shuffle_sources(offsets: torch.Tensor, height: int, width: int, delta: int, 
     the neighbour copied: a chain of pointers, followed here for all pixels at once by pointer jumping
     (log2 of the longest chain rounds of whole-image gathers). Same result as the sequential loop for
     the same offsets. `offsets` (N, iterations * 2 * P) holds dy then dx for the P visited pixels of each
-    iteration, in the reference's visiting order.
+    iteration, in the reference's visiting order. `stop_early` (default: on the CPU) ends the jumps when
+    no pixel is pending, a read of the device; without it, every round that can be needed runs.
     """
     n = offsets.shape[0]
     device = offsets.device
@@ -55,10 +59,16 @@ def shuffle_sources(offsets: torch.Tensor, height: int, width: int, delta: int, 
         target[:, visited] = visited[None, :] + dy * width + dx
         # A neighbour later in raster order was visited before: its value is what it copied.
         pending = is_visited[target] & (target > identity) & is_visited[None, :]
-        while bool(pending.any()):
+        # Each round doubles how far along its chain a pixel has jumped; a chain holds at most `count`
+        # pixels. On a GPU, asking whether any is pending would read the device back, so all the rounds
+        # that can be needed run instead (once none is pending, a round changes nothing).
+        early = device.type == "cpu" if stop_early is None else stop_early
+        rounds = None if early else count.bit_length() + 1
+        while bool(pending.any()) if rounds is None else rounds > 0:
             further = pending.gather(1, target)
             target = torch.where(pending, target.gather(1, target), target)
             pending = pending & further
+            rounds = None if rounds is None else rounds - 1
         sources = sources.gather(1, target)
     return sources
 
@@ -82,10 +92,12 @@ def glass_blur(x: torch.Tensor, c: tuple[float, int, int], ctx: Context) -> torc
     return gaussian_blur(shuffled, sigma)
 
 
+@functools.lru_cache(maxsize=32)
 def _disk_kernel(radius: float, alias_blur: float) -> torch.Tensor:
     """The references' `disk`: an aliased disk, normalised, smoothed by cv2.GaussianBlur (3x3, or 5x5 past 8).
 
-    The zero border of the kernel is cropped, which changes no output value.
+    The zero border of the kernel is cropped, which changes no output value. A CPU tensor, cached: not to
+    be modified.
     """
     if radius <= 8:
         side, ksize = 8, 3
@@ -104,11 +116,15 @@ def _disk_kernel(radius: float, alias_blur: float) -> torch.Tensor:
     return kernel[side - reach : side + reach + 1, side - reach : side + reach + 1]
 
 
+@functools.lru_cache(maxsize=32)
+def _disk_taps(radius: float, alias_blur: float) -> Kernel2d:
+    return Kernel2d.of(_disk_kernel(radius, alias_blur))
+
+
 def defocus_blur(x: torch.Tensor, c: tuple[float, float], ctx: Context) -> torch.Tensor:
     """cv2.filter2D of each channel with the anti-aliased disk kernel (border BORDER_REFLECT_101)."""
     radius, alias_blur = c
-    kernel = _disk_kernel(radius, alias_blur).to(device=x.device, dtype=x.dtype)
-    return correlate2d(x, kernel, "reflect101")
+    return correlate2d(x, _disk_taps(radius, alias_blur), "reflect101")
 
 
 def motion_blur(x: torch.Tensor, c: tuple[float, float], ctx: Context) -> torch.Tensor:

@@ -15,6 +15,8 @@ Two published versions, one per parameter table:
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 from ._context import Context
@@ -32,15 +34,8 @@ def _grid(n: int, height: int, width: int, device: torch.device) -> tuple[torch.
 def affine_inverses(n: int, height: int, width: int, jitter: float, ctx: Context, device: torch.device) -> torch.Tensor:
     """The inverse of cv2.getAffineTransform(pts1, pts2) per sample (pts2 = pts1 + U(-jitter, jitter)), as
     rows (i00, i01, i02, i10, i11, i12), (N, 6) float64: output pixel (x, y) reads the input there."""
-    cx, cy = float(width // 2), float(height // 2)
-    half = float(min(height, width) // 3)
-    source = torch.tensor(
-        [[cx + half, cy + half], [cx + half, cy - half], [cx - half, cy - half]], dtype=torch.float64, device=device
-    )
+    source, inverse = _source_points(height, width, device)
     target = source + (ctx.uniform(1, 6).to(torch.float64).view(n, 3, 2) * 2.0 - 1.0) * jitter
-    # The affine map M with M [p; 1] = q for the three pairs: M^T = A^-1 Q, A's rows (x, y, 1).
-    a = torch.cat([source, torch.ones(3, 1, dtype=torch.float64, device=device)], dim=1)
-    inverse = torch.linalg.inv(a)  # A is the same for every sample
     forward = (inverse[None, :, :, None] * target[:, None, :, :]).sum(dim=2).transpose(1, 2)  # (N, 2, 3)
     m00, m01, m02 = forward[:, 0].unbind(-1)
     m10, m11, m12 = forward[:, 1].unbind(-1)
@@ -49,6 +44,18 @@ def affine_inverses(n: int, height: int, width: int, jitter: float, ctx: Context
     i02 = -(i00 * m02 + i01 * m12)
     i12 = -(i10 * m02 + i11 * m12)
     return torch.stack([i00, i01, i02, i10, i11, i12], dim=1)
+
+
+@functools.lru_cache(maxsize=64)
+def _source_points(height: int, width: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The three source points (3, 2) float64 and A^-1, A's rows (x, y, 1): the affine map M with
+    M [p; 1] = q for the three pairs is M^T = A^-1 Q. The same for every sample: computed once on the host
+    per size, copied to the device once (`torch.linalg.inv` on a GPU reads its error flag back)."""
+    cx, cy = float(width // 2), float(height // 2)
+    half = float(min(height, width) // 3)
+    source = torch.tensor([[cx + half, cy + half], [cx + half, cy - half], [cx - half, cy - half]], dtype=torch.float64)
+    inverse = torch.linalg.inv(torch.cat([source, torch.ones(3, 1, dtype=torch.float64)], dim=1))
+    return source.to(device), inverse.to(device)
 
 
 def _affine(x: torch.Tensor, jitter: float, ctx: Context) -> torch.Tensor:

@@ -11,13 +11,17 @@ not change with the batch split. Border modes, as OpenCV and SciPy name them:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 __all__ = [
+    "Kernel2d",
     "border_index",
     "clipped_zoom",
     "correlate2d",
@@ -67,26 +71,48 @@ large kernels): measured 1.5x faster for the 15x15 defocus disk at 32x32 and 2.5
 4e-6 of the tap-by-tap sum on values in [0, 1]. Small kernels stay exact, tap by tap."""
 
 
-def _correlate_fft(padded: torch.Tensor, kernel: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """The valid part of the correlation of a padded batch with a kernel, by a circular convolution."""
+class Kernel2d(NamedTuple):
+    """A 2-D correlation kernel held on the host: its shape (odd sides) and its non-zero taps (row, column,
+    weight) in raster order. The taps steer a loop, so reading them from a GPU would wait for it; and the
+    kernel is hashable, so that what is derived from it on a device is cached by value."""
+
+    shape: tuple[int, int]
+    taps: tuple[tuple[int, int, float], ...]
+
+    @classmethod
+    def of(cls, values: torch.Tensor | np.ndarray | Sequence[Sequence[float]]) -> Kernel2d:
+        """The kernel of a 2-D CPU tensor, array or nested sequence (weights as stored: float32 stays float32)."""
+        array = values.numpy() if isinstance(values, torch.Tensor) else np.asarray(values)
+        if array.ndim != 2:
+            raise ValueError(f"kernel: expected 2-d values, got shape {array.shape}")
+        taps = tuple((int(i), int(j), float(array[i, j])) for i, j in np.argwhere(array != 0))
+        return cls((int(array.shape[0]), int(array.shape[1])), taps)
+
+
+@functools.lru_cache(maxsize=32)
+def _flipped(kernel: Kernel2d, plane: tuple[int, int], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The kernel flipped into the corner of a zero plane of the padded batch's size, on the device once."""
     kh, kw = kernel.shape
-    ph, pw = padded.shape[-2:]
-    flipped = torch.zeros((ph, pw), dtype=padded.dtype, device=padded.device)
-    flipped[:kh, :kw] = kernel.flip(0, 1)
-    spectrum = torch.fft.rfft2(padded) * torch.fft.rfft2(flipped)
-    full = torch.fft.irfft2(spectrum, s=(ph, pw))
-    return full[..., kh - 1 : kh - 1 + height, kw - 1 : kw - 1 + width].contiguous()
+    rows = torch.tensor([kh - 1 - i for i, _, _ in kernel.taps])
+    cols = torch.tensor([kw - 1 - j for _, j, _ in kernel.taps])
+    flipped = torch.zeros(plane, dtype=dtype)
+    flipped[rows, cols] = torch.tensor([w for _, _, w in kernel.taps], dtype=torch.float64).to(dtype)
+    return flipped.to(device)
 
 
-def correlate2d(images: torch.Tensor, kernel: torch.Tensor, mode: str) -> torch.Tensor:
-    """Correlate every channel with a 2-D kernel (kh, kw), centred (odd sizes), as cv2.filter2D does."""
+def correlate2d(images: torch.Tensor, kernel: Kernel2d, mode: str) -> torch.Tensor:
+    """Correlate every channel with a 2-D kernel, centred, as cv2.filter2D does: tap by tap, or by an FFT
+    for kernels of more than `_FFT_TAPS` taps on float images."""
     kh, kw = kernel.shape
     height, width = images.shape[-2:]
     padded = pad(images, kh // 2, kh // 2, kw // 2, kw // 2, mode)
-    if int((kernel != 0).sum()) > _FFT_TAPS and images.is_floating_point():
-        return _correlate_fft(padded, kernel.to(images.dtype), height, width)
+    if len(kernel.taps) > _FFT_TAPS and images.is_floating_point():
+        plane = tuple(padded.shape[-2:])
+        spectrum = torch.fft.rfft2(padded) * torch.fft.rfft2(_flipped(kernel, plane, padded.dtype, padded.device))
+        full = torch.fft.irfft2(spectrum, s=plane)
+        return full[..., kh - 1 : kh - 1 + height, kw - 1 : kw - 1 + width].contiguous()
     out = torch.zeros_like(images)
-    for (i, j), weight in zip(torch.nonzero(kernel).tolist(), kernel[kernel != 0].tolist(), strict=True):
+    for i, j, weight in kernel.taps:
         out.add_(padded[..., i : i + height, j : j + width], alpha=weight)
     return out
 

@@ -23,6 +23,7 @@ import math
 
 import torch
 
+from ._constants import constant
 from ._context import Context
 from ._filters import pad
 
@@ -66,8 +67,8 @@ def _dct_matrix(device: torch.device) -> torch.Tensor:
     rows = []
     for u in range(8):
         scale = math.sqrt(0.125) if u == 0 else 0.5
-        rows.append([scale * math.cos((2 * k + 1) * u * math.pi / 16) for k in range(8)])
-    return torch.tensor(rows, dtype=torch.float32, device=device)
+        rows.append(tuple(scale * math.cos((2 * k + 1) * u * math.pi / 16) for k in range(8)))
+    return constant(tuple(rows), torch.float32, device)
 
 
 def _transform(blocks: torch.Tensor, dim: int, matrix: torch.Tensor) -> torch.Tensor:
@@ -85,7 +86,7 @@ def _code_plane(plane: torch.Tensor, table: list[int]) -> torch.Tensor:
     dct = _dct_matrix(plane.device)
     blocks = (plane.to(torch.float32) - 128.0).view(n, height // 8, 8, width // 8, 8)
     coef = _transform(_transform(blocks, 2, dct), 4, dct)
-    step = torch.tensor(table, dtype=torch.float32, device=plane.device).view(1, 1, 8, 1, 8)
+    step = constant(tuple(table), torch.float32, plane.device).view(1, 1, 8, 1, 8)
     levels = torch.sign(coef) * torch.floor(coef.abs() / step + 0.5)
     back = _transform(_transform(levels * step, 2, dct.T), 4, dct.T)
     return torch.floor(back + 128.5).clamp_(0, 255).to(torch.int64).view(n, height, width)

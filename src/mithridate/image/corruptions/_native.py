@@ -19,8 +19,6 @@ same bytes as the torch path; what can differ, by one level on a few values in t
 - zoom_blur and snow's zoom: torch's bilinear upsampling rounds its weighted sums in an order not
   reproduced here;
 - defocus_blur: a direct sum over the kernel's taps where torch uses an FFT for wide kernels;
-- shot_noise: each value's uniform is compared with its rate's CDF directly (torch compares both shifted
-  by a row number, which rounds differently on rare ties);
 - frost: the texture's spreads are accumulated in float64 and its exp and bicubic weights come from libm
   and numpy.
 
@@ -254,6 +252,7 @@ def _line_taps(radius: float, sigma: float, angle: torch.Tensor, height: int, wi
 
 
 # Threads ---------------------------------------------------------------------------------------------------
+
 
 def _split(n: int, body: Callable[[int, int], None]) -> None:
     """Run body(start, stop) over [0, n) in one chunk per thread (the shared, fork-safe pool)."""
@@ -1244,8 +1243,8 @@ def _pixelate(src: np.ndarray, dst: np.ndarray, c: float, ctx: Context) -> None:
     down = (*_box_table(width, small_w), *_box_table(height, small_h))
     nearest = ctx.table != "cifar"
     if nearest:
-        ix = _nearest_index(small_w, width).numpy()[:, None]
-        iy = _nearest_index(small_h, height).numpy()[:, None]
+        ix = _nearest_index(small_w, width, torch.device("cpu")).numpy()[:, None]
+        iy = _nearest_index(small_h, height, torch.device("cpu")).numpy()[:, None]
         up = (ix, np.ones_like(ix), iy, np.ones_like(iy))
     else:
         up = (*_box_table(small_w, width), *_box_table(small_h, height))

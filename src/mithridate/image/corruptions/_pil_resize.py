@@ -8,6 +8,8 @@ rounding after each pass (horizontal first, then vertical). NEAREST follows Pill
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 __all__ = ["resize_box", "resize_nearest"]
@@ -34,10 +36,9 @@ def _box_taps(size_in: int, size_out: int) -> list[list[tuple[int, float]]]:
     return taps
 
 
-def _apply_box(x: torch.Tensor, dim: int, size_out: int, integral: bool) -> torch.Tensor:
-    size_in = x.shape[dim]
-    if size_in == size_out:
-        return x
+@functools.lru_cache(maxsize=128)
+def _box_tables(size_in: int, size_out: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The box filter's input indices (int64) and weights (float64), (taps, size_out), on `device`, once."""
     taps = _box_taps(size_in, size_out)
     width = max(len(t) for t in taps)
     index = torch.zeros((width, size_out), dtype=torch.int64)
@@ -45,9 +46,17 @@ def _apply_box(x: torch.Tensor, dim: int, size_out: int, integral: bool) -> torc
     for o, pairs in enumerate(taps):
         for k, (i, w) in enumerate(pairs):
             index[k, o], weight[k, o] = i, w
+    return index.to(device), weight.to(device)
+
+
+def _apply_box(x: torch.Tensor, dim: int, size_out: int, integral: bool) -> torch.Tensor:
+    size_in = x.shape[dim]
+    if size_in == size_out:
+        return x
+    index, weight = _box_tables(size_in, size_out, x.device)
+    width = index.shape[0]
     shape = [1] * x.ndim
     shape[dim] = size_out
-    index, weight = index.to(x.device), weight.to(x.device)
     if integral:
         # x holds integers 0..255: Pillow's fixed point, sum + half, shifted, clipped. The weights of an
         # output sum to 2^22, so every partial sum stays under 2^31: int32 is exact.
@@ -67,7 +76,8 @@ def resize_box(x: torch.Tensor, height: int, width: int, integral: bool) -> torc
     return _apply_box(_apply_box(x, -1, width, integral), -2, height, integral)
 
 
-def _nearest_index(size_in: int, size_out: int) -> torch.Tensor:
+@functools.lru_cache(maxsize=128)
+def _nearest_index(size_in: int, size_out: int, device: torch.device) -> torch.Tensor:
     """Pillow's ImagingScaleAffine: the position starts at scale / 2 and adds the scale per pixel (doubles)."""
     scale = size_in / size_out
     position = scale * 0.5
@@ -75,10 +85,10 @@ def _nearest_index(size_in: int, size_out: int) -> torch.Tensor:
     for _ in range(size_out):
         index.append(min(int(position), size_in - 1))
         position += scale
-    return torch.tensor(index, dtype=torch.int64)
+    return torch.tensor(index, dtype=torch.int64).to(device)
 
 
 def resize_nearest(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """Pillow `resize((width, height), Image.NEAREST)`: input pixel floor((o + 0.5) * scale)."""
-    x = x.index_select(-1, _nearest_index(x.shape[-1], width).to(x.device))
-    return x.index_select(-2, _nearest_index(x.shape[-2], height).to(x.device))
+    x = x.index_select(-1, _nearest_index(x.shape[-1], width, x.device))
+    return x.index_select(-2, _nearest_index(x.shape[-2], height, x.device))

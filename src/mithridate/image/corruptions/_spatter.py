@@ -16,11 +16,13 @@ Gray images get the luma of the colour that would be added, as imagecorruptions 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ._constants import constant
 from ._context import Context
-from ._filters import correlate2d, gaussian_blur, pad
+from ._filters import Kernel2d, correlate2d, gaussian_blur, pad
 
 __all__ = ["spatter"]
 
@@ -30,10 +32,14 @@ _LUMA = (0.2989, 0.587, 0.114)
 _TG22 = int(0.4142135623730950488016887242097 * (1 << 15) + 0.5)
 _EMBOSS = ((-2.0, -1.0, 0.0), (-1.0, 1.0, 1.0), (0.0, 1.0, 2.0))
 _BOX3 = ((1 / 9,) * 3,) * 3
+_EMBOSS_KERNEL = Kernel2d.of(np.array(_EMBOSS, dtype=np.float32))  # float32, as cv2's kernels
+_BOX3_KERNEL = Kernel2d.of(np.array(_BOX3, dtype=np.float32))
 _FAR = 1e9
+_GROWTH_ROUNDS = 8
+"""Rounds of hysteresis growth between two checks for a fixpoint, off the CPU."""
 
 
-def _canny(image: torch.Tensor, low: int, high: int) -> torch.Tensor:
+def _canny(image: torch.Tensor, low: int, high: int, rounds: int | None = None) -> torch.Tensor:
     """cv2.Canny(image, low, high) (aperture 3, L1 gradient) on integer-valued (N, 1, H, W): edge mask."""
     height, width = image.shape[-2:]
     p = pad(image.to(torch.int64), 1, 1, 1, 1, "replicate")
@@ -63,12 +69,17 @@ def _canny(image: torch.Tensor, low: int, high: int) -> torch.Tensor:
     keep_d = torch.where(same_sign, (mag > at(-1, -1)) & (mag > at(1, 1)), (mag > at(-1, 1)) & (mag > at(1, -1)))
     candidate = torch.where(horizontal, keep_h, torch.where(vertical, keep_v, keep_d)) & (mag > low)
     edges = candidate & (mag > high)
+    # Hysteresis: strong edges grow through candidates until nothing changes. Asking whether anything
+    # changed reads the device back; on a GPU it is asked every `_GROWTH_ROUNDS` rounds (once grown, more
+    # rounds change nothing), one wait per eight rounds instead of one per round.
+    if rounds is None:
+        rounds = 1 if image.device.type == "cpu" else _GROWTH_ROUNDS
     while True:
-        grown = candidate & (F.max_pool2d(edges.to(torch.float32), 3, stride=1, padding=1) > 0)
-        grown |= edges
-        if torch.equal(grown, edges):
+        before = edges
+        for _ in range(rounds):
+            edges = edges | (candidate & (F.max_pool2d(edges.to(torch.float32), 3, stride=1, padding=1) > 0))
+        if torch.equal(edges, before):
             return edges
-        edges = grown
 
 
 def _distance(edges: torch.Tensor, limit: int) -> torch.Tensor:
@@ -103,9 +114,9 @@ def _equalize(image: torch.Tensor) -> torch.Tensor:
 
 
 def _overlay(colour: tuple[float, float, float], channels: int, like: torch.Tensor) -> torch.Tensor:
-    rgb = torch.tensor(colour, dtype=like.dtype, device=like.device).view(1, 3, 1, 1)
+    rgb = constant(colour, like.dtype, like.device).view(1, 3, 1, 1)
     if channels == 1:
-        return (rgb * torch.tensor(_LUMA, dtype=like.dtype, device=like.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        return (rgb * constant(_LUMA, like.dtype, like.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
     return rgb
 
 
@@ -122,15 +133,13 @@ def spatter(x: torch.Tensor, c: tuple, ctx: Context) -> torch.Tensor:
     layer = torch.floor(liquid * 255.0).clamp_(0, 255)  # uint8 (the reference would wrap above 1: never reached)
     edges = _canny(layer, 50, 150)
     dist = _distance(edges, 20)
-    box = torch.tensor(_BOX3, dtype=torch.float32, device=x.device)
-    dist = torch.floor(correlate2d(dist, box, "reflect101") + 1e-4)
+    dist = torch.floor(correlate2d(dist, _BOX3_KERNEL, "reflect101") + 1e-4)
     dist = _equalize(dist)
-    emboss = torch.tensor(_EMBOSS, dtype=torch.float32, device=x.device)
-    dist = correlate2d(dist, emboss, "reflect101").clamp_(0, 255)
-    dist = correlate2d(dist, box, "reflect101")
+    dist = correlate2d(dist, _EMBOSS_KERNEL, "reflect101").clamp_(0, 255)
+    dist = correlate2d(dist, _BOX3_KERNEL, "reflect101")
     m = layer * dist
     m = m / m.amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-12) * strength
     paint = (m.to(x.dtype) * _overlay(_WATER, 3, x)).clamp(0.0, 1.0)
     if channels == 1:
-        paint = (paint * torch.tensor(_LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        paint = (paint * constant(_LUMA, x.dtype, x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
     return x + paint

@@ -9,6 +9,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ._constants import constant
 from ._context import Context
 
 __all__ = ["FROST_PHOTOS", "frost_layer", "plasma_fractal"]
@@ -125,14 +126,14 @@ def frost_layer(ctx: Context, slot: int, channels: int, height: int, width: int)
     """
     device = ctx.index.device
     photo = ctx.integers(slot, len(FROST_PHOTOS), 1)[:, 0]
-    means = torch.tensor([p[0] for p in FROST_PHOTOS], device=device)[photo]  # (N, 3)
-    shifts = torch.tensor([p[1] for p in FROST_PHOTOS], device=device)[photo]  # (N,)
-    spreads = torch.tensor([p[2] for p in FROST_PHOTOS], device=device)[photo]  # (N, 3)
+    means = constant(tuple(p[0] for p in FROST_PHOTOS), torch.float32, device)[photo]  # (N, 3)
+    shifts = constant(tuple(p[1] for p in FROST_PHOTOS), torch.float32, device)[photo]  # (N,)
+    spreads = constant(tuple(p[2] for p in FROST_PHOTOS), torch.float32, device)[photo]  # (N, 3)
     offset = ctx.normal(slot + 1, 1)[:, 0] * shifts
     texture = frost_texture(ctx, slot + 2, height, width).to(means.dtype)
     rgb = (means + offset[:, None])[:, :, None, None] + spreads[:, :, None, None] * texture
     rgb = rgb.clamp(0.0, 255.0)
     if channels == 1:
-        luma = torch.tensor(_LUMA, device=device).view(1, 3, 1, 1)
+        luma = constant(_LUMA, torch.float32, device).view(1, 3, 1, 1)
         return (rgb * luma).sum(dim=1, keepdim=True)
     return rgb
