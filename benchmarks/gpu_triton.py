@@ -141,7 +141,10 @@ def count_syncs(device: torch.device) -> dict:
 
 
 def _augment(policy, images: torch.Tensor, index: torch.Tensor, backend: str) -> torch.Tensor:
-    plan = policy.sample(images.shape[0], tuple(images.shape[-2:]), index=index, device=images.device)
+    """A policy call on one path: the torch path gets its plan drawn on the host, as `Policy.__call__` does."""
+    if backend == "torch":  # the indices are arange(n): made on the host rather than read back
+        index = torch.arange(images.shape[0])
+    plan = policy.sample(images.shape[0], tuple(images.shape[-2:]), index=index, device=index.device)
     return apply_plan(images, plan, backend=backend)
 
 

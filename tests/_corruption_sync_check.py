@@ -17,9 +17,8 @@ import json
 import sys
 
 import torch
-from torch._subclasses.fake_tensor import FakeTensorMode
 
-from _sync_check import FakeLaunch, Recorder
+from _sync_check import DeviceFakeMode, FakeLaunch, Recorder
 from mithridate import _rng_triton
 from mithridate.image.corruptions import CORRUPTIONS, corrupt
 
@@ -35,7 +34,7 @@ def main() -> None:
     results = {}
     for size in (32, 224):
         corrupt_all(torch.rand(2, 3, size, size))  # host-side caches, computed on real tensors
-        with FakeTensorMode(allow_non_fake_inputs=True):
+        with DeviceFakeMode(allow_non_fake_inputs=True):
             images = torch.empty(4, 3, size, size, dtype=torch.uint8, device="cuda")
             for name in CORRUPTIONS:
                 key = f"{name} {size}"
@@ -44,14 +43,14 @@ def main() -> None:
                     with Recorder() as recorder:
                         out = corrupt(images, name, SEVERITY, seed=1)
                     assert out.device.type == "cuda" and out.shape == images.shape and out.dtype == torch.uint8
-                    results[key] = {"read": None, "copies": recorder.copies}
+                    results[key] = {"read": None, "copies": recorder.copies, "async_copies": len(recorder.async_copies)}
                 except Exception as error:  # a read of the device's memory: report where
                     frames = [
                         f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
                         for frame in __import__("traceback").extract_tb(error.__traceback__)
                         if "mithridate" in frame.filename
                     ]
-                    results[key] = {"read": f"{type(error).__name__} at {frames[-2:]}", "copies": []}
+                    results[key] = {"read": f"{type(error).__name__} at {frames[-2:]}", "copies": [], "async_copies": 0}
     print(json.dumps(results))
 
 

@@ -7,11 +7,19 @@ and the device. The Triton launches are replaced by a recorder (fake tensors hol
 covers what the host does around them. The self-checks that a real device runs once (`_rng_triton.verified`,
 `_gpu_check.verified`: one sync per device or configuration) compare bytes, which fake tensors do not hold;
 here they pass. The first call of each policy fills the per-device caches (its copies to the device are
-allowed); the second must make no copy at all.
+allowed); the second must make no blocking copy. Asynchronous copies from pinned memory (host indices, a
+plan drawn on the host) queue on the stream without waiting.
 
-Prints one JSON line: per policy, the torch ops that run a kernel (views and allocations left out),
-the Triton launches (draws, grids, tables, steps) and the copies of the second call; exits non-zero if a
-call would synchronise.
+Two paths are checked. The fused path (uint8, the default on CUDA), with indices on the device, on the
+host and none: the plan is drawn on the device. The torch path (float images, or MITHRIDATE_TRITON=0),
+with host indices and none, uint8 and float32: the plan is drawn on the host, which counts its groups by
+op (`executor.draws_on_host`), and copied over asynchronously. Host-only ops run for real
+(`DeviceFakeMode`): they do not wait for the device.
+
+Prints one JSON line: per path, policy and case, the torch ops that run a device kernel (views and
+allocations left out), the Triton launches (draws, grids, tables, steps), the blocking copies between host
+and device of the second call and its asynchronous ones (with how many host tensors it pinned); and for
+the torch path the device read that raised, if any.
 """
 
 from __future__ import annotations
@@ -20,12 +28,14 @@ import contextlib
 import json
 import os
 import sys
+import traceback
 from collections import Counter
 
 os.environ["MITHRIDATE_TRITON"] = "1"  # the fused path is the one checked (the default, made explicit)
 
 import torch
-from torch._subclasses.fake_tensor import FakeTensorMode
+from torch._subclasses.fake_tensor import FakeTensor, FakeTensorMode, unset_fake_temporarily
+from torch.utils import _pytree as pytree
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import mithridate as mt
@@ -50,6 +60,24 @@ def launches(func) -> bool:
     return not name.startswith("prim.") and name not in NO_KERNEL
 
 
+class DeviceFakeMode(FakeTensorMode):
+    """Fake tensors for the device only: an op on host tensors alone (building a table, checking indices on
+    the host, reading a host value) runs for real, as it would; one that touches the device is faked."""
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        leaves = pytree.tree_leaves((args, kwargs or {}))
+        on_device = any(
+            isinstance(leaf, FakeTensor)
+            or (isinstance(leaf, torch.Tensor) and leaf.device.type != "cpu")
+            or (isinstance(leaf, torch.device) and leaf.type != "cpu")
+            for leaf in leaves
+        )
+        if not on_device:
+            with unset_fake_temporarily():
+                return func(*args, **(kwargs or {}))
+        return super().__torch_dispatch__(func, types, args, kwargs)
+
+
 class Recorder(TorchDispatchMode):
     """Counts the dispatched ops that launch a kernel, and records copies between devices."""
 
@@ -57,20 +85,44 @@ class Recorder(TorchDispatchMode):
         super().__init__()
         self.ops: Counter = Counter()
         self.copies: list[str] = []
+        self.async_copies: list[str] = []
+        self.pinned_before = PINNED[0]
+
+    @property
+    def pinned(self) -> int:
+        """Host tensors pinned since the recorder started."""
+        return PINNED[0] - self.pinned_before
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
-        if launches(func):
-            self.ops[str(func)] += 1
         tensors = [a for a in args if isinstance(a, torch.Tensor)]
+        outputs = out if isinstance(out, (tuple, list)) else [out]
+        device_op = any(t.device.type != "cpu" for t in [*tensors, *outputs] if isinstance(t, torch.Tensor))
+        if launches(func) and device_op:  # host ops launch nothing on the device
+            self.ops[str(func)] += 1
         # A 0-dim CPU tensor beside device tensors is a scalar operand (as `x[:, 0] = 1.0` passes it).
         operands = [t for t in tensors if not (t.device.type == "cpu" and t.ndim == 0)] or tensors
         sources = {t.device.type for t in operands}
         outputs = out if isinstance(out, (tuple, list)) else [out]
         targets = {o.device.type for o in outputs if isinstance(o, torch.Tensor)}
         if len(sources | targets) > 1:
-            self.copies.append(f"{func}: {sorted(sources)} -> {sorted(targets)}")
+            copy = f"{func}: {sorted(sources)} -> {sorted(targets)}"
+            queued = "_to_copy" in str(func) and (kwargs or {}).get("non_blocking") and sources == {"cpu"}
+            (self.async_copies if queued else self.copies).append(copy)
         return out
+
+
+PINNED = [0]
+"""How many host tensors were pinned: fake tensors cannot be, so `pin_memory` only counts here (a real run
+pins them); a test checks that every asynchronous copy to the device had its pinned source."""
+
+
+def _count_pin(tensor: torch.Tensor) -> torch.Tensor:
+    PINNED[0] += 1
+    return tensor
+
+
+torch.Tensor.pin_memory = _count_pin
 
 
 class FakeLaunch:
@@ -91,27 +143,60 @@ def main() -> None:
     _gpu._grids_kernel, _gpu._tables_kernel, _gpu._step_kernel, _rng_triton._draw_kernel = grids, tables, step, draws
     torch.cuda.device = lambda device: contextlib.nullcontext()  # no CUDA runtime to switch devices in
     torch.cuda.current_device = lambda: 0  # the fake tensors' device
+    torch.backends.cudnn.enabled = False  # cuDNN's grid sampler has no fake kernel; torch's has, and neither syncs
     _rng_triton.verified = lambda device: True  # the self-checks compare bytes: a real device runs them once
     _gpu_check.verified = lambda *args: True
-    results = {}
-    with FakeTensorMode(allow_non_fake_inputs=True):
+    results: dict = {"fused": {}, "torch": {}}
+    with DeviceFakeMode(allow_non_fake_inputs=True):
         images = torch.empty(256, 3, 32, 32, dtype=torch.uint8, device="cuda")
-        index = torch.arange(256, device="cuda")
+        indices = {"device index": torch.arange(256, device="cuda"), "host index": torch.arange(256), "no index": None}
         for text in POLICIES:
-            policy = mt.image.policy(text, seed=0)
-            policy(images, index=index)  # fills the per-device caches
-            grids.count = tables.count = step.count = draws.count = 0
-            with Recorder() as recorder:
-                out = policy(images, index=index, epoch=1)
-            assert out.device.type == "cuda" and out.shape == images.shape and out.dtype == torch.uint8
-            results[text] = {
-                "torch_kernels": sum(recorder.ops.values()),
-                "draw_launches": draws.count,
-                "grid_launches": grids.count,
-                "table_launches": tables.count,
-                "step_launches": step.count,
-                "copies": recorder.copies,
-            }
+            for name, index in indices.items():
+                policy = mt.image.policy(text, seed=0)
+                policy(images, index=index)  # fills the per-device caches
+                grids.count = tables.count = step.count = draws.count = 0
+                with Recorder() as recorder:
+                    out = policy(images, index=index, epoch=1)
+                assert out.device.type == "cuda" and out.shape == images.shape and out.dtype == torch.uint8
+                results["fused"][f"{text} {name}"] = {
+                    "torch_kernels": sum(recorder.ops.values()),
+                    "draw_launches": draws.count,
+                    "grid_launches": grids.count,
+                    "table_launches": tables.count,
+                    "step_launches": step.count,
+                    "copies": recorder.copies,
+                    "async_copies": len(recorder.async_copies),
+                    "pinned": recorder.pinned,
+                }
+        # The torch path (float images, or the Triton paths off): with host indices, or none, the plan is
+        # drawn on the host and its groups counted there.
+        os.environ["MITHRIDATE_TRITON"] = "0"
+        for dtype in (torch.uint8, torch.float32):
+            images = torch.empty(64, 3, 32, 32, dtype=dtype, device="cuda")
+            for text in POLICIES:
+                for name in ("host index", "no index"):
+                    index = None if name == "no index" else torch.arange(64)
+                    policy = mt.image.policy(text, seed=0)
+                    key = f"{text} {str(dtype).removeprefix('torch.')} {name}"
+                    try:
+                        policy(images, index=index)
+                        with Recorder() as recorder:
+                            out = policy(images, index=index, epoch=1)
+                        assert out.device.type == "cuda" and out.shape == images.shape and out.dtype == dtype
+                        results["torch"][key] = {
+                            "read": None,
+                            "torch_kernels": sum(recorder.ops.values()),
+                            "copies": recorder.copies,
+                            "async_copies": len(recorder.async_copies),
+                            "pinned": recorder.pinned,
+                        }
+                    except Exception as error:  # a read of the device's memory: say where
+                        frames = [
+                            f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+                            for frame in traceback.extract_tb(error.__traceback__)
+                            if "mithridate" in frame.filename
+                        ]
+                        results["torch"][key] = {"read": f"{type(error).__name__} at {frames[-3:]}"}
     print(json.dumps(results))
 
 

@@ -643,6 +643,7 @@ def test_a_corruption_of_a_cuda_batch_never_waits_for_the_device() -> None:
     assert set(reads) == {"spatter 32", "spatter 224"}, reads
     assert all("_spatter.py" in read and "DataDependentOutputException" in read for read in reads.values())
     assert {key: result["copies"] for key, result in results.items() if result["copies"]} == {}
+    assert {key: result["async_copies"] for key, result in results.items() if result["async_copies"]} == {}
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -255,9 +255,12 @@ def test_triton_backend_refuses_what_it_cannot_run():
 )
 def test_a_policy_call_on_a_cuda_batch_never_waits_for_the_device():
     """Every policy's call on fake CUDA tensors (no GPU needed): no read of the device's memory (it would raise
-    there), no copy between host and device once the per-device caches are filled, one Triton launch for the
-    plan's grids, two per step and one per draw, and few torch kernels around them (launches bound a GPU call
-    on small batches)."""
+    there) and no blocking copy between host and device once the per-device caches are filled.
+
+    The fused path (uint8): one Triton launch for the plan's grids, two per step and one per draw, and few
+    torch kernels around them (launches bound a GPU call on small batches); host indices come over in one
+    asynchronous copy from pinned memory. The torch path (float32, or the Triton paths off), with host
+    indices or none: the plan is drawn and grouped on the host and copied over asynchronously."""
     script = Path(__file__).with_name("_sync_check.py")
     run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-3000:]
@@ -271,14 +274,23 @@ def test_a_policy_call_on_a_cuda_batch_never_waits_for_the_device():
         "augmix": (9, 8, 125),
         "ta_wide-ibilinear-f128": (1, 3, 10),
     }
-    assert set(results) == set(expected)
-    for policy, result in results.items():
+    cases = ("device index", "host index", "no index")
+    assert set(results["fused"]) == {f"{policy} {case}" for policy in expected for case in cases}
+    for key, result in results["fused"].items():
+        policy, case = key.split(" ", 1)
         steps, draws, kernels = expected[policy]
-        assert result["copies"] == [], policy
-        assert result["grid_launches"] == 1, policy
-        assert result["step_launches"] == result["table_launches"] == steps, policy
-        assert result["draw_launches"] == draws, policy
-        assert result["torch_kernels"] <= kernels, policy
+        assert result["copies"] == [], key
+        assert result["async_copies"] == result["pinned"] == (1 if case == "host index" else 0), key
+        assert result["grid_launches"] == 1, key
+        assert result["step_launches"] == result["table_launches"] == steps, key
+        assert result["draw_launches"] == draws, key
+        assert result["torch_kernels"] <= kernels + (1 if case == "no index" else 0), key  # + the arange
+    torch_cases = {f"{p} {dtype} {case}" for p in expected for dtype in ("uint8", "float32") for case in cases[1:]}
+    assert set(results["torch"]) == torch_cases
+    for key, result in results["torch"].items():
+        assert result["read"] is None, (key, result["read"])
+        assert result["copies"] == [], key
+        assert 0 < result["async_copies"] == result["pinned"] <= 8, key  # the plan's tensors and step orders
 
 
 def test_the_fused_gpu_path_checks_itself_once_per_configuration_and_turns_off_when_a_byte_differs(monkeypatch):

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ._switch import native_enabled
+from ._transfer import to_device
 
 __all__ = ["Key", "as_index", "hash32", "new_seed"]
 
@@ -103,10 +104,11 @@ def as_index(index: object, n: int, device: torch.device | str | None = None) ->
     """Validate sample indices (a sequence, array or tensor of n non-negative integers) as int64.
 
     Indices already on an accelerator are not read back to check their sign (that would be a host
-    synchronisation per batch); a negative one there draws like its 64-bit two's complement.
+    synchronisation per batch); a negative one there draws like its 64-bit two's complement. Host indices
+    for a CUDA device are copied there asynchronously (`_transfer.to_device`).
     """
     if type(index) is int and n == 1 and 0 <= index < 2**63:  # one image per call (a Dataset transform)
-        return torch.tensor([index], dtype=torch.int64, device=device)
+        return to_device(torch.tensor([index], dtype=torch.int64), device)
     if isinstance(index, torch.Tensor):
         tensor = index
         integral = not (tensor.dtype.is_floating_point or tensor.dtype == torch.bool or tensor.is_complex())
@@ -126,7 +128,7 @@ def as_index(index: object, n: int, device: torch.device | str | None = None) ->
     # Values are checked where they are on the host; reading an accelerator's back would wait for it.
     if n and tensor.device.type == "cpu" and bool((tensor < 0).any()):
         raise ValueError("index: expected non-negative sample indices, got a negative one")
-    return tensor.to(device=device, dtype=torch.int64)
+    return to_device(tensor.to(torch.int64), device)
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,9 @@ def _check_channels(channels: int, name: str, shape: tuple[int, ...], layout: st
 
 
 def _check_float_range(tensor: torch.Tensor, name: str) -> None:
-    if tensor.numel() == 0:
+    """Float images must lie in [0, 1]: checked on the host; an accelerator's values are not read back,
+    which would wait for it at every batch (as sample indices, `rng.as_index`)."""
+    if tensor.numel() == 0 or tensor.device.type != "cpu":
         return
     low, high = (v.item() for v in torch.aminmax(tensor.detach().to(torch.float32)))
     if low != low or high != high:

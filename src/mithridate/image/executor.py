@@ -16,12 +16,13 @@ from collections.abc import Sequence
 import torch
 
 from .._switch import triton_enabled, triton_failed
+from .._transfer import to_device
 from . import _gpu_check, native
 from . import functional as F
 from .ops import GEOMETRIC_IDS, OPS, apply_op, geometric_matrices
 from .plan import Plan
 
-__all__ = ["apply_plan"]
+__all__ = ["apply_plan", "draws_on_host"]
 
 _FIRST_GEOMETRIC, _LAST_GEOMETRIC = min(GEOMETRIC_IDS), max(GEOMETRIC_IDS)
 assert list(GEOMETRIC_IDS) == list(range(_FIRST_GEOMETRIC, _LAST_GEOMETRIC + 1)), "geometric ids must be contiguous"
@@ -74,23 +75,27 @@ def _apply_step(
     interpolation: str,
     fill: float | Sequence[float] | None,
     out: torch.Tensor | None = None,
+    host_ops: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """One step of every chain: sort the batch by op, run each op once on its slice, unsort.
 
     Sorting makes every group a contiguous slice, so the batch is gathered and scattered once per
-    step instead of once per op. Writes into `out` when given; never writes into `images`.
+    step instead of once per op. Writes into `out` when given; never writes into `images`. The group
+    sizes steer the loop: with `host_ops` (the same ops on the host) they are counted there and the
+    order is copied to the device without waiting; otherwise they are read from `ops`.
     """
-    counts = torch.bincount(ops, minlength=len(OPS)).tolist()
+    grouping = ops if host_ops is None else host_ops
+    counts = torch.bincount(grouping, minlength=len(OPS)).tolist()
     geometric = sum(counts[i] for i in GEOMETRIC_IDS)
     sizes = [counts[0], geometric] + [c for i, c in enumerate(counts) if i and not OPS[i].geometric]
     if max(sizes) == ops.shape[0]:  # a single group: no sorting needed
-        op = int(ops[0])
+        op = int(grouping[0])
         if op == 0:
             return images if out is None else out.copy_(images)
         out = torch.empty_like(images) if out is None else out
         _run_group(images, op, magnitudes, matrices, interpolation, fill, out)
         return out
-    order = torch.argsort(ops, stable=True)
+    order = to_device(torch.argsort(grouping, stable=True), ops.device)
     work = _take(images, order)
     magnitudes = magnitudes.index_select(0, order)
     starts = [0]
@@ -148,17 +153,27 @@ def _apply_chunk(
     interpolation: str,
     fill: float | Sequence[float] | None,
     out: torch.Tensor,
+    host_ops: torch.Tensor | None = None,
 ) -> None:
-    """Apply a chunk's plan, writing the result into `out` (a view of the output batch)."""
+    """Apply a chunk's plan, writing the result into `out` (a view of the output batch); `host_ops`, the
+    ops on the host where the plan was drawn there, steer the grouping (`_apply_step`)."""
     n, chains, depth = ops.shape
     work = images if chains == 1 else images.repeat_interleave(chains, dim=0)
     ops = ops.reshape(n * chains, depth)
+    host_ops = None if host_ops is None else host_ops.reshape(n * chains, depth)
     magnitudes = magnitudes.reshape(n * chains, depth)
     matrices = matrices.reshape(n * chains, depth, 2, 3)
     for step in range(depth):
         last = step == depth - 1 and weights is None
         work = _apply_step(
-            work, ops[:, step], magnitudes[:, step], matrices[:, step], interpolation, fill, out if last else None
+            work,
+            ops[:, step],
+            magnitudes[:, step],
+            matrices[:, step],
+            interpolation,
+            fill,
+            out if last else None,
+            None if host_ops is None else host_ops[:, step],
         )
     if weights is not None:
         out.copy_(_mix(images, work.view(n, chains, *images.shape[1:]), weights))
@@ -175,6 +190,14 @@ def _fused_gpu(images: torch.Tensor, interpolation: str, fill: float | Sequence[
         and native.triton_supports(images, interpolation, fill)
         and _gpu_check.verified(images.device, images.shape[1], interpolation, fill)
     )
+
+
+def draws_on_host(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:
+    """Whether a policy should draw the plan of this batch on the host: a batch on an accelerator that the
+    torch path will apply, which groups samples by op and must know the group sizes. Drawn on the device,
+    the plan would be read back (a wait per step); drawn on the host (the same draws), it is counted there
+    and copied over without waiting. The fused GPU path reads the plan on the device: it draws there."""
+    return images.device.type != "cpu" and not _fused_gpu(images, interpolation, fill)
 
 
 _SMALL_PLAN = 16
@@ -231,6 +254,8 @@ def apply_plan(
         raise ValueError(f"backend: expected one of {_BACKENDS}, got {backend!r}")
     if plan.num_samples != images.shape[0]:
         raise ValueError(f"plan: made for {plan.num_samples} samples, but the batch has {images.shape[0]} images")
+    # A plan drawn on the host for a device batch: the torch path groups by op there, not on the device.
+    host_plan = plan if plan.device.type == "cpu" and images.device.type != "cpu" else None
     if plan.device != images.device:
         plan = plan.to(images.device)
     n = images.shape[0]
@@ -250,7 +275,7 @@ def apply_plan(
                 f"{images.dtype} {tuple(images.shape)}, {interpolation!r}, fill={fill!r}"
             )
         return native.run_plan_triton(images, plan.ops, plan.magnitudes, plan.weights, fill, interpolation, _mix)
-    matrices = _plan_matrices(plan, *images.shape[-2:])  # None: no geometric step on the CPU
+    matrices = _plan_matrices(plan if host_plan is None else host_plan, *images.shape[-2:])  # None: no geometric
     if backend != "torch" and native.supports(images, interpolation, fill):
         return native.run_plan(images, plan.ops, plan.magnitudes, matrices, plan.weights, fill, interpolation)
     if backend == "native":
@@ -261,12 +286,15 @@ def apply_plan(
             f"got {images.device.type} {images.dtype} {tuple(images.shape)}, {interpolation!r}, fill={fill!r}"
         )
     if matrices is None:  # no geometric step: the groups never read them
-        matrices = torch.zeros((*plan.ops.shape, 2, 3), dtype=torch.float64)
+        matrices = torch.zeros((*plan.ops.shape, 2, 3), dtype=torch.float64, device=images.device)
+    else:
+        matrices = to_device(matrices, images.device)
     size = _chunk_size(images, plan.chains, chunk_elements)
     out = torch.empty_like(images, memory_format=torch.contiguous_format)
     for start in range(0, n, size):
         part = slice(start, start + size)
         weights = None if plan.weights is None else plan.weights[part]
         args = (plan.ops[part], plan.magnitudes[part], matrices[part], weights)
-        _apply_chunk(images[part], *args, interpolation, fill, out[part])
+        host_ops = None if host_plan is None else host_plan.ops[part]
+        _apply_chunk(images[part], *args, interpolation, fill, out[part], host_ops)
     return out

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from .._transfer import to_device
 from .ops import OPS, check_magnitudes
 
 __all__ = ["Plan"]
@@ -103,8 +104,10 @@ class Plan:
         return changes
 
     def to(self, device: torch.device | str) -> Plan:
-        weights = None if self.weights is None else self.weights.to(device)
-        return Plan(self.ops.to(device), self.magnitudes.to(device), weights)
+        """The plan on `device`; from the host to CUDA without waiting (`_transfer.to_device`). Its values
+        were checked where it was made: they are not read again."""
+        weights = None if self.weights is None else to_device(self.weights, device)
+        return Plan.drawn(to_device(self.ops, device), to_device(self.magnitudes, device), weights)
 
     def __getitem__(self, index: Any) -> Plan:
         """A sub-plan for a slice, an index tensor or a boolean mask of samples."""

@@ -18,7 +18,7 @@ import torch
 from ..dose import Dose, Schedule, as_schedule
 from ..rng import Key, as_index, new_seed
 from .adapters import to_batch
-from .executor import apply_plan
+from .executor import apply_plan, draws_on_host
 from .functional import INTERPOLATIONS
 from .ops import OP_IDS, scale_magnitudes
 from .plan import Plan
@@ -348,11 +348,18 @@ class Policy(ABC):
         return batch.restore(out)
 
     def __call__(self, images: Any, index: Any = None, epoch: int = 0, progress: float | None = None) -> Any:
-        """Augment images: each sample draws its own ops and magnitudes, reproducibly (see `sample`)."""
+        """Augment images: each sample draws its own ops and magnitudes, reproducibly (see `sample`).
+
+        A batch on an accelerator that the torch path applies gets its plan drawn on the host (the same
+        draws), unless the indices are already on the device: its groups by op are then counted without
+        reading the device back (`executor.draws_on_host`).
+        """
         batch = to_batch(images)
-        plan = self.sample(
-            len(batch), batch.size, index=index, epoch=epoch, progress=progress, device=batch.images.device
-        )
+        device = batch.images.device
+        on_device = isinstance(index, torch.Tensor) and index.device.type != "cpu"
+        if not on_device and draws_on_host(batch.images, self.interpolation, self.fill):
+            device = torch.device("cpu")
+        plan = self.sample(len(batch), batch.size, index=index, epoch=epoch, progress=progress, device=device)
         out = apply_plan(batch.images, plan, interpolation=self.interpolation, fill=self.fill)
         return batch.restore(out)
 

@@ -23,7 +23,7 @@ import math
 
 import torch
 
-from ._constants import constant
+from ..._transfer import constant
 from ._context import Context
 from ._filters import pad
 

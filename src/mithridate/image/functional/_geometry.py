@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch.nn.functional import grid_sample
 
+from ..._transfer import constant, to_device
 from ._common import Magnitude, check_images, compute_dtype, per_sample
 
 __all__ = [
@@ -101,7 +102,7 @@ def _base_grid(height: int, width: int, dtype: torch.dtype, device: torch.device
 def _sampling_grid(theta: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """The grid_sample grid (n, H, W, 2) of per-sample matrices, as torchvision's `_affine_grid`."""
     n, dtype, device = theta.shape[0], theta.dtype, theta.device
-    scale = torch.tensor([0.5 * width, 0.5 * height], dtype=dtype, device=device)
+    scale = constant((0.5 * width, 0.5 * height), dtype, device)
     rescaled = theta.transpose(1, 2).div(scale)
     grid = _base_grid(height, width, dtype, device).expand(n, -1, -1).bmm(rescaled)
     return grid.view(n, height, width, 2)
@@ -138,7 +139,7 @@ def affine(
     if images.numel() == 0:
         return images.clone()
     dtype = compute_dtype(images)
-    grid = _sampling_grid(matrices.to(device=images.device, dtype=dtype), height, width)
+    grid = _sampling_grid(to_device(matrices, images.device).to(dtype), height, width)
     floating = images if images.is_floating_point() else images.to(dtype)
     if fill_values is not None:
         floating = torch.cat([floating, floating.new_ones((n, 1, height, width))], dim=1)
@@ -146,7 +147,7 @@ def affine(
     if fill_values is not None:
         out, mask = torch.tensor_split(out, (-1,), dim=-3)
         mask = mask.expand_as(out)
-        fill_image = torch.tensor(fill_values, dtype=dtype, device=images.device).view(1, -1, 1, 1)
+        fill_image = constant(tuple(fill_values), dtype, images.device).view(1, -1, 1, 1)
         if interpolation == "nearest":
             out = torch.where(mask < 0.5, fill_image.expand_as(out), out)
         else:

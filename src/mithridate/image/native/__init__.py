@@ -97,9 +97,7 @@ def run_plan(
         rescaled = matrices.to(torch.float32).transpose(-1, -2).div(scale).contiguous().numpy()
     ops_np = ops.to(torch.int64).contiguous().numpy()
     magnitudes_np = magnitudes.to(torch.float64).contiguous().numpy()
-    weights_np = (
-        np.zeros((n, 0), np.float32) if weights is None else weights.to(torch.float32).contiguous().numpy()
-    )
+    weights_np = np.zeros((n, 0), np.float32) if weights is None else weights.to(torch.float32).contiguous().numpy()
     fill_np = fill_bytes(fill, channels)
     options = np.array([interpolation == "bilinear", fill is not None], dtype=np.bool_)
     args = (src, dst, ops_np, magnitudes_np, rescaled, weights_np, fill_np, options)

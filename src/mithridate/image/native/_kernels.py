@@ -291,7 +291,6 @@ def affine_nearest(src, dst, rescaled, fill, index):
                 d[row + x] = s[j] if j >= 0 else outside
 
 
-
 @njit(nogil=True, cache=True)
 def affine_bilinear(src, dst, rescaled, fill, has_fill, planes, offsets, weights, values):
     """Bilinear resampling through one matrix, as grid_sample(align_corners=False) and torch's fill blend.
@@ -368,6 +367,7 @@ def affine_bilinear(src, dst, rescaled, fill, has_fill, planes, offsets, weights
             row = dst[ch, y]
             for x in range(w):
                 row[x] = np.uint8(min(max(np.rint(out[x]), _F0), _F255))
+
 
 # The plan runner ------------------------------------------------------------------------------------------
 # For each sample of a range, its chain(s) of ops, one image at a time: the image stays in the caches
@@ -477,7 +477,6 @@ def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, options, work, 
             for y in range(h):
                 for x in range(w):
                     dst[i, ch, y, x] = np.uint8(min(max(np.rint(mix[ch, y, x]), np.float32(0.0)), np.float32(255.0)))
-
 
 
 def buffers(c: int, h: int, w: int) -> tuple[np.ndarray, ...]:
