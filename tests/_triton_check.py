@@ -96,7 +96,8 @@ def main(seed: int) -> None:
     results["grids"] = _grids(generator)
     results.update(_policies(generator))
     # The self-check a CUDA device runs once per configuration passes where the kernels are right.
-    passed = _gpu_check.verified(torch.device("cpu"), 1, "nearest", 9)
+    ops = torch.zeros((2, 1, 2), dtype=torch.int64)  # a gray batch with a plan of two steps: only shapes count
+    passed = _gpu_check.verified(torch.zeros((2, 1, 40, 30), dtype=torch.uint8), Plan(ops, ops.double()), "nearest", 9)
     results["self-check"] = {"identical": float(passed), "max": 0}
     print(json.dumps(results))
 

@@ -320,17 +320,28 @@ def test_the_fused_gpu_path_checks_itself_once_per_configuration_and_turns_off_w
     assert set(plan.ops[:, 0, 0].tolist()) == set(range(len(OPS))) and plan.weights is not None
     assert images.shape[-2] * images.shape[-1] > 1024  # more than the statistics block of the tables kernel
     monkeypatch.setattr(native, "run_plan_triton", faithful)
-    cpu = torch.device("cpu")
-    assert _gpu_check.verified(cpu, 3, "bilinear", None) and _gpu_check.verified(cpu, 3, "bilinear", None)
-    assert len(runs) == 1  # once per configuration
-    assert _gpu_check.verified(cpu, 1, "nearest", 7) and runs[-1][1] == 1 and len(runs) == 2
+
+    def batch(channels, height, width, chains, depth, weighted=False):
+        """A batch and a plan of these shapes: only shapes select the check (values are not read)."""
+        ops = torch.zeros((2, chains, depth), dtype=torch.int64)
+        weights = torch.full((2, chains + 1), 1.0 / (chains + 1)) if weighted else None
+        return torch.zeros((2, channels, height, width), dtype=torch.uint8), Plan(ops, ops.double(), weights)
+
+    ta_224 = batch(3, 224, 224, 1, 1)
+    assert _gpu_check.verified(*ta_224, "bilinear", None) and _gpu_check.verified(*ta_224, "bilinear", None)
+    n = 2 * len(OPS)  # two samples per op
+    assert runs == [(n, 3, 48, 48)]  # once per configuration; sides of the same kind (multiples of 16)
+    assert _gpu_check.verified(*batch(3, 160, 96, 1, 1), "bilinear", None) and len(runs) == 1  # same kernels
+    assert _gpu_check.verified(*batch(1, 28, 1, 1, 2), "nearest", 7) and runs[-1] == (n, 1, 28, 1)
+    assert _gpu_check.verified(*batch(3, 224, 224, 3, 3, weighted=True), "bilinear", None) and len(runs) == 3
+    assert _gpu_check.verified(*batch(3, 100, 31, 1, 1), "bilinear", None) and runs[-1] == (n, 3, 37, 31)
     monkeypatch.setattr(native, "run_plan_triton", off_by_one)
     match = r"self-check of the fused GPU path failed .*nearest, fill=None, its bytes differ .* by up to 1 levels"
     with pytest.warns(RuntimeWarning, match=match):
-        assert not _gpu_check.verified(cpu, 3, "nearest", None)
+        assert not _gpu_check.verified(*ta_224, "nearest", None)
     assert not _switch.triton_enabled()
-    assert not _gpu_check.verified(cpu, 3, "bilinear", None)  # every configuration is off once one failed
-    assert len(runs) == 3
+    assert not _gpu_check.verified(*ta_224, "bilinear", None)  # every configuration is off once one failed
+    assert len(runs) == 5
 
 
 def test_auto_falls_back_to_the_torch_path_once_the_fused_gpu_path_fails(monkeypatch):
@@ -354,6 +365,7 @@ def test_auto_falls_back_to_the_torch_path_once_the_fused_gpu_path_fails(monkeyp
     assert not executor._fused_gpu(images, "nearest", None)  # a CPU batch
     monkeypatch.setattr(executor.native, "run_plan_triton", broken)
     monkeypatch.setattr(executor, "_fused_gpu", lambda *args: _switch.triton_enabled())  # as on CUDA
+    monkeypatch.setattr(executor._gpu_check, "verified", lambda *args: True)  # checked: it fails at the launch
     with pytest.warns(RuntimeWarning, match=r"fused GPU path failed \(RuntimeError: no kernel image"):
         first = apply_plan(images, plan)
     with warnings.catch_warnings():

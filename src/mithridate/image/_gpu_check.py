@@ -2,9 +2,11 @@
 
 Triton's interpreter tests the kernels bit for bit on the CPU, and they compile offline to real GPUs' code
 with exact float arithmetic; neither runs the real compiler's output on a real GPU. So before the first
-batch of a configuration (device, channels, interpolation, with or without a fill), a small batch through
-every op, in two chains of two steps with mixing, runs on the device and through the torch path on the
-CPU, and the bytes must be equal: one host sync per configuration and process. A difference or a failure
+batch of a configuration, a small batch that gives every op to two samples runs on the device and through
+the torch path on the CPU, and the bytes must be equal: one host sync per configuration and process. A
+configuration is what selects the compiled kernels: device, channels, interpolation, fill or not, the
+plan's chains, steps and weights, and the kind of each image side (Triton compiles one kernel per kind of
+integer argument: 1, a multiple of 16, or other); the check batch has the same. A difference or a failure
 turns the Triton paths off (`_switch.triton_failed`) with one warning, so a run goes on, slower, with the
 results it would have had on the torch path.
 """
@@ -22,30 +24,45 @@ from .plan import Plan
 __all__ = ["verified"]
 
 _SEED = 20261127
-_SIZE = (33, 35)
-"""Height and width of the check's images: more pixels than the tables kernel's statistics block."""
 
 _verdicts: dict[tuple, bool] = {}
 """Per configuration, whether the fused path gave the torch path's bytes."""
 
 
-def verified(device: torch.device, channels: int, interpolation: str, fill: float | Sequence[float] | None) -> bool:
-    """Whether the fused path on `device` gives the CPU's bytes for this configuration (checked once)."""
-    key = (torch.device(device), channels, interpolation, fill is not None)
+def _size_like(side: int) -> int:
+    """A side of at most 48 that Triton specialises as it does `side` (1, a multiple of 16, or neither)."""
+    if side == 1:
+        return 1
+    return min(side, 48) if side % 16 == 0 else min(side, 37)
+
+
+def verified(images: torch.Tensor, plan: Plan, interpolation: str, fill: float | Sequence[float] | None) -> bool:
+    """Whether the fused path on the images' device gives the CPU's bytes for this configuration, checked
+    once: channels, interpolation, fill or not, the plan's chains, steps and weights, and sides that
+    compile to the same kernels as the batch's (Triton specialises integer arguments and strides)."""
+    _, channels, height, width = images.shape
+    _, chains, depth = plan.ops.shape
+    size = (_size_like(height), _size_like(width))
+    shape = (chains, depth, plan.weights is not None)
+    key = (images.device, channels, interpolation, fill is not None, size, shape)
     if key not in _verdicts:
-        _verdicts[key] = _check(key[0], channels, interpolation, fill)
+        _verdicts[key] = _check(images.device, check_batch(channels, size, *shape), interpolation, fill)
     return _verdicts[key] and triton_enabled()
 
 
-def check_batch(channels: int) -> tuple[torch.Tensor, Plan]:
-    """The check's uint8 images (2 per op) and a plan that gives every op to two samples first, with
-    magnitudes across each op's range (geometric ones within what a policy draws), two chains and weights."""
+def check_batch(
+    channels: int, size: tuple[int, int] = (33, 35), chains: int = 2, depth: int = 2, weighted: bool = True
+) -> tuple[torch.Tensor, Plan]:
+    """The check's uint8 images (2 per op), dark ones first, and a plan shaped (chains, depth) that gives
+    every op to two samples in its first step, with magnitudes across each op's range (geometric ones
+    within what a policy draws), and mixing weights if `weighted`."""
     generator = torch.Generator().manual_seed(_SEED)
     n = 2 * len(OPS)
-    images = torch.randint(0, 256, (n, channels, *_SIZE), dtype=torch.uint8, generator=generator)
+    images = torch.randint(0, 256, (n, channels, *size), dtype=torch.uint8, generator=generator)
     images[: n // 4] //= 8  # dark, low-contrast images: AutoContrast and Equalize stretch them
-    ops = torch.randint(0, len(OPS), (n, 2, 2), generator=generator)
-    ops[:, 0, 0] = torch.arange(n) % len(OPS)
+    ops = torch.randint(0, len(OPS), (n, chains, depth), generator=generator)
+    if depth:
+        ops[:, 0, 0] = torch.arange(n) % len(OPS)
     u = torch.rand(ops.shape, generator=generator, dtype=torch.float64)
     magnitudes = torch.zeros_like(u)
     for op, spec in enumerate(OPS):
@@ -54,15 +71,21 @@ def check_batch(channels: int) -> tuple[torch.Tensor, Plan]:
         )
         values = lower + (upper - lower) * u
         magnitudes = torch.where(ops == op, values.floor() if spec.integer else values, magnitudes)
-    weights = torch.rand(n, 3, generator=generator)
-    return images, Plan(ops, magnitudes, weights / weights.sum(dim=1, keepdim=True))
+    weights = None
+    if weighted:
+        weights = torch.rand(n, chains + 1, generator=generator)
+        weights = weights / weights.sum(dim=1, keepdim=True)
+    return images, Plan(ops, magnitudes, weights)
 
 
-def _check(device: torch.device, channels: int, interpolation: str, fill: float | Sequence[float] | None) -> bool:
+def _check(
+    device: torch.device, batch: tuple[torch.Tensor, Plan], interpolation: str, fill: float | Sequence[float] | None
+) -> bool:
     """Run the check batch on `device` (fused) and on the CPU (torch); on a difference, say so and turn off."""
     from .executor import apply_plan  # the executor asks this module: import it when first needed
 
-    images, plan = check_batch(channels)
+    images, plan = batch
+    channels = images.shape[1]
     options = {"interpolation": interpolation, "fill": fill}
     reference = apply_plan(images, plan, backend="torch", **options)
     try:

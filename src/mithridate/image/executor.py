@@ -182,14 +182,9 @@ def _apply_chunk(
 
 
 def _fused_gpu(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:
-    """Whether "auto" takes the fused GPU path: the Triton paths on (`_switch`), a CUDA batch it supports, and
-    its self-check on this device and configuration passed (`_gpu_check`, once)."""
-    return (
-        triton_enabled()
-        and images.device.type == "cuda"
-        and native.triton_supports(images, interpolation, fill)
-        and _gpu_check.verified(images.device, images.shape[1], interpolation, fill)
-    )
+    """Whether "auto" means the fused GPU path for this batch: the Triton paths on (`_switch`) and a CUDA
+    batch it supports. It takes it once its self-check for the plan's configuration has passed there."""
+    return triton_enabled() and images.device.type == "cuda" and native.triton_supports(images, interpolation, fill)
 
 
 def draws_on_host(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:
@@ -261,7 +256,11 @@ def apply_plan(
     n = images.shape[0]
     if n == 0:
         return images.clone()
-    if backend == "auto" and _fused_gpu(images, interpolation, fill):
+    if (
+        backend == "auto"
+        and _fused_gpu(images, interpolation, fill)
+        and _gpu_check.verified(images, plan, interpolation, fill)
+    ):
         try:
             return native.run_plan_triton(images, plan.ops, plan.magnitudes, plan.weights, fill, interpolation, _mix)
         except Exception as error:  # a compiler or driver that rejects the kernels must not stop training
