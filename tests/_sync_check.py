@@ -144,7 +144,7 @@ def main() -> None:
     torch.cuda.device = lambda device: contextlib.nullcontext()  # no CUDA runtime to switch devices in
     torch.cuda.current_device = lambda: 0  # the fake tensors' device
     torch.backends.cudnn.enabled = False  # cuDNN's grid sampler has no fake kernel; torch's has, and neither syncs
-    _rng_triton.verified = lambda device: True  # the self-checks compare bytes: a real device runs them once
+    _rng_triton.verified = lambda *args: True  # the self-checks compare bytes: a real device runs them once
     _gpu_check.verified = lambda *args: True
     results: dict = {"fused": {}, "torch": {}}
     with DeviceFakeMode(allow_non_fake_inputs=True):

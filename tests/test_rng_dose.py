@@ -230,10 +230,10 @@ def test_triton_draws_are_on_unless_turned_off_and_fall_back_after_a_failed_laun
     assert len(launches) == 1
 
 
-def test_triton_draws_check_themselves_once_per_device_and_turn_off_when_a_draw_differs(monkeypatch):
-    """Before `Key` draws with Triton on a device, its words, uniforms and integers must equal the CPU's there,
-    checked once per device; one differing draw warns and turns the Triton paths off. The kernel is stood in
-    for by the compiled CPU loop (the same words)."""
+def test_triton_draws_check_themselves_once_per_kind_and_turn_off_when_a_draw_differs(monkeypatch):
+    """Before `Key` draws with Triton on a device, draws of that kind and count (the kernel compiled for them)
+    must equal the CPU's there, on indices across the int64 range, checked once; one differing draw warns and
+    turns the Triton paths off. The kernel is stood in for by the compiled CPU loop (the same words)."""
     if importlib.util.find_spec("triton") is None:
         pytest.skip("Triton is not installed (it ships with CUDA builds of torch)")
     from mithridate import _rng_triton, _switch, rng
@@ -244,22 +244,25 @@ def test_triton_draws_check_themselves_once_per_device_and_turn_off_when_a_draw_
     calls = []
 
     def faithful(index, k0, k1, count, uniform, high=None):
-        calls.append((count, uniform, high))
+        calls.append((len(index), int(index.max()), count, uniform, high))
         return torch.from_numpy(rng._load_compiled().draw(index.numpy(), k0, k1, count, uniform, high))
 
     def one_uniform_off(index, k0, k1, count, uniform, high=None):
         out = faithful(index, k0, k1, count, uniform, high)
         if uniform:
-            out[301, 69] = 0.5 if out[301, 69] != 0.5 else 0.25  # a wide index, the last (partial) tile of draws
+            out[-1, -1] = 0.5 if out[-1, -1] != 0.5 else 0.25  # the widest index, the last (partial) tile of draws
         return out
 
     monkeypatch.setattr(_rng_triton, "draw", faithful)
     cpu = torch.device("cpu")
-    assert _rng_triton.verified(cpu) and _rng_triton.verified(cpu)
-    assert {high for _, _, high in calls} == {None, 14, 2**31 - 1} and any(count > 64 for count, _, _ in calls)
-    assert len(calls) == 4  # once per device
+    assert _rng_triton.verified(cpu, 1, False, 15) and _rng_triton.verified(cpu, 1, False, 15)
+    assert calls == [(305, 2**63 - 1, 1, False, 15)]  # once per kind and count, up to the widest index
+    assert _rng_triton.verified(cpu, 70, True) and _rng_triton.verified(cpu, 5, False)
+    assert _rng_triton.verified(cpu, 3 * 224 * 224, True) and calls[-1][0] == 5 + 6  # rows cut for wide draws
+    assert len(calls) == 4
     monkeypatch.setattr(_rng_triton, "_verdicts", {})
     monkeypatch.setattr(_rng_triton, "draw", one_uniform_off)
-    with pytest.warns(RuntimeWarning, match=r"self-check of the Triton draws failed .*streams \[2\] differ"):
-        assert not _rng_triton.verified(cpu)
-    assert not _rng_triton.enabled() and rng._triton(cpu) is None
+    assert _rng_triton.verified(cpu, 1, False, 15)  # integers: untouched
+    with pytest.warns(RuntimeWarning, match=r"self-check of the Triton draws failed .*70 uniforms per sample differ"):
+        assert not _rng_triton.verified(cpu, 70, True)
+    assert not _rng_triton.enabled() and rng._triton(cpu, 1, False, 15) is None

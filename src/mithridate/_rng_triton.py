@@ -133,48 +133,47 @@ def try_draw(
     return out
 
 
-_verdicts: dict[torch.device, bool] = {}
-"""Per device, whether its draws equal the CPU's (`verified`)."""
+_verdicts: dict[tuple, bool] = {}
+"""Per device and kind of draw, whether its draws equal the CPU's (`verified`)."""
+
+_CHECK_VALUES = 1 << 20
+"""At most this many values per check: the indices are cut for wide draws (a corruption's noise field)."""
 
 
-def verified(device: torch.device) -> bool:
-    """Whether the draws on `device` equal the CPU's, checked once per device (one host sync).
-
-    Words, uniforms and integers of indices across the int64 range, with tiles of draws both full and
-    partial, against `rng.Key` on the CPU. A difference or a failed launch turns every Triton path off
+def verified(device: torch.device, count: int, uniform: bool, high: int | None = None) -> bool:
+    """Whether `count` draws per sample of this kind (words, uniforms or integers below `high`) on `device`
+    equal the CPU's, checked once per device, kind and count (one host sync each): the kernel Triton
+    compiles for them (its tile of draws follows the count) runs on indices across the int64 range and is
+    compared with `rng.Key` on the CPU. A difference or a failed launch turns every Triton path off
     (`_switch.triton_failed`), so that a GPU whose compiler or hardware computes otherwise changes no draw.
     """
-    device = torch.device(device)
-    if device not in _verdicts:
-        _verdicts[device] = _check(device)
-    return _verdicts[device] and triton_enabled()
+    key = (torch.device(device), count, 1 if uniform else 0 if high is None else 2)
+    if key not in _verdicts:
+        _verdicts[key] = _check(key[0], count, uniform, high)
+    return _verdicts[key] and triton_enabled()
 
 
-def _check(device: torch.device) -> bool:
+def _check(device: torch.device, count: int, uniform: bool, high: int | None) -> bool:
     """Compare the draws on `device` with `rng.Key`'s on the CPU; on a difference, say so and turn off."""
     from .rng import Key  # rng imports this module lazily: no cycle at import time
 
-    key = Key(20261127)
-    index = torch.cat([torch.arange(300), torch.tensor([2**31 - 1, 2**31, 2**32 + 7, 2**53 + 1, 2**63 - 1])])
-    cases = [  # (stream, count, uniform, high), and what the CPU gives
-        (1, 5, False, None, key.bits(index, 1, 5)),
-        (2, 70, True, None, key.uniform(index, 2, 70)),
-        (3, 3, False, 14, key.integers(index, 3, 14, 3)),
-        (4, 1, False, 2**31 - 1, key.integers(index, 4, 2**31 - 1)),
-    ]
+    key, stream = Key(20261127), 3
+    wide = torch.tensor([2**31 - 1, 2**31, 2**32 + 7, 2**53 + 1, 2**63 - 1])
+    rows = max(1, min(300, _CHECK_VALUES // max(count, 1)))
+    index = torch.cat([torch.arange(rows), wide])
+    if high is not None:
+        expected = key.integers(index, stream, high, count)
+    else:
+        expected = key.uniform(index, stream, count) if uniform else key.bits(index, stream, count)
     try:
-        on_device = index.to(device)
-        differ = [
-            stream
-            for stream, count, uniform, high, expected in cases
-            if not torch.equal(draw(on_device, *key._stream_words(stream, 0), count, uniform, high).cpu(), expected)
-        ]
+        drawn = draw(index.to(device), *key._stream_words(stream, 0), count, uniform, high).cpu()
     except Exception as error:  # a compiler or driver that rejects the kernel must not stop training
         triton_failed(error, "the Triton draws")
         return False
-    if differ:
+    if not torch.equal(drawn, expected):
+        kind = "uniforms" if uniform else "words" if high is None else f"integers below {high}"
         triton_failed(
-            RuntimeError(f"on {device} the draws of streams {differ} differ from the CPU's"),
+            RuntimeError(f"on {device} {count} {kind} per sample differ from the CPU's"),
             "the self-check of the Triton draws",
         )
         return False

@@ -46,12 +46,12 @@ def _compiled():
     return _load_compiled() if native_enabled() else None
 
 
-def _triton(device: torch.device):
+def _triton(device: torch.device, count: int, uniform: bool, high: int | None = None):
     """The one-launch CUDA draws (`_rng_triton`) where Triton imports, the Triton paths are on (`_switch`)
-    and they equal the CPU's on this device (checked once); otherwise None."""
+    and draws of this kind equal the CPU's on this device (checked once); otherwise None."""
     from . import _rng_triton  # imports Triton: only reached for CUDA tensors
 
-    return _rng_triton if _rng_triton.enabled() and _rng_triton.verified(device) else None
+    return _rng_triton if _rng_triton.enabled() and _rng_triton.verified(device, count, uniform, high) else None
 
 
 def _to_uniform(words: torch.Tensor) -> torch.Tensor:
@@ -179,7 +179,7 @@ class Key:
         if compiled is not None:
             return torch.from_numpy(compiled.draw(index.contiguous().numpy(), k0, k1, count, finish is _to_uniform))
         if index.device.type == "cuda" and finish in (None, _to_uniform) and index.dtype == torch.int64:
-            fast = _triton(index.device)
+            fast = _triton(index.device, count, finish is _to_uniform)
             values = None if fast is None else fast.try_draw(index, k0, k1, count, finish is _to_uniform)
             if values is not None:
                 return values
@@ -211,7 +211,7 @@ class Key:
             k0, k1 = self._stream_words(stream, 0)
             return torch.from_numpy(compiled.draw(index.contiguous().numpy(), k0, k1, count, False, high))
         if index.device.type == "cuda" and index.dtype == torch.int64:  # one Triton launch, where enabled
-            fast = _triton(index.device)
+            fast = _triton(index.device, count, False, high)
             k0, k1 = self._stream_words(stream, 0)
             values = None if fast is None else fast.try_draw(index, k0, k1, count, False, high)
             if values is not None:

@@ -79,7 +79,7 @@ if triton is not None:
         """Clamp to [0, 255] and truncate, as torch's clamp_ then .to(torch.uint8)."""
         return tl.minimum(tl.maximum(v, 0.0), 255.0).to(tl.uint8)
 
-    @triton.jit
+    @triton.jit(do_not_specialize=["total"])  # one kernel for every batch size, last partial batches too
     def _grids_kernel(ops, magnitudes, grids, total, H, W, BLOCK: tl.constexpr):
         """The normalised sampling-grid rows (6 float32) of every step of a plan (identity for others).
 
