@@ -9,12 +9,14 @@ Draws and policies take the Triton path on CUDA by default (MITHRIDATE_TRITON=0 
    torch path's on the CPU (numpy's libm): share of identical float32 values, largest difference.
 3. Images: every op (both interpolations, a fill) and every policy through `backend="triton"` on the GPU,
    against `backend="torch"` on the same GPU and the compiled CPU path: share of identical values and the
-   largest difference (uint8 levels). In Triton's interpreter the fused path gives the CPU bytes; compiled
+   largest difference (uint8 levels); every policy on float32 images against the torch path on the CPU.
+   In Triton's interpreter the fused path gives the CPU bytes (float32: within a few ulps); compiled
    without fp fusion it should on the GPU too, while the torch CUDA kernels may differ at rounding ties.
 4. Host synchronisations of one whole TrivialAugmentWide call (draws and apply) on each path (torch's sync
    debug mode), and the CUDA kernels it launches (torch profiler).
 5. Per-sample TrivialAugmentWide images/s at 32x32 (N = 1,024 / 16,384 / 131,072) and 224x224 (N = 128):
-   triton, torch, and kornia's one-op-per-batch TrivialAugment where kornia is installed.
+   triton (uint8 and float32), torch, and kornia's one-op-per-batch TrivialAugment (float32) where kornia
+   is installed.
 6. The fused apply of a fixed plan, eager and replayed from a CUDA graph: the share of host overhead.
 7. The first policy call of a fresh process, with an empty and with a filled Triton cache: compilation and
    the self-checks (`_rng_triton.verified`, `image._gpu_check`), and whether they passed.
@@ -44,8 +46,8 @@ POLICIES = ["ta_wide", "ta_wide-s2", "rand-n2-m9", "auto-imagenet", "augmix", "t
 
 
 def compare(a: torch.Tensor, b: torch.Tensor) -> dict:
-    diff = (a.cpu().int() - b.cpu().int()).abs()
-    return {"identical_share": float((diff == 0).double().mean()), "max_abs_diff": int(diff.max())}
+    diff = (a.cpu().double() - b.cpu().double()).abs()
+    return {"identical_share": float((diff == 0).double().mean()), "max_abs_diff": float(diff.max())}
 
 
 def check_images(device: torch.device) -> dict:
@@ -81,6 +83,13 @@ def check_images(device: torch.device) -> dict:
                            fill=policy.fill)  # fmt: skip
         cpu = policy.apply(images, plan)
         out["policies"][text] = compare(fused, cpu)
+        # float32 in [0, 1]: within a few ulps of the torch path on the CPU
+        floats = images.float() / 255
+        fused = apply_plan(floats.to(device), plan.to(device), backend="triton", interpolation=policy.interpolation,
+                           fill=None if policy.fill is None else 0.5)  # fmt: skip
+        reference = apply_plan(floats, plan, backend="torch", interpolation=policy.interpolation,
+                               fill=None if policy.fill is None else 0.5)  # fmt: skip
+        out["policies"][f"{text} float32"] = compare(fused, reference)
     return out
 
 
@@ -161,6 +170,8 @@ def throughput(device: torch.device) -> list[dict]:
         row = {"size": side, "n": n}
         for backend in ("triton", "torch"):
             row[backend] = rate(partial(_augment, policy, images, index, backend), n, device)
+        floats = images.float() / 255
+        row["triton float32"] = rate(partial(_augment, policy, floats, index, "triton"), n, device)
         if TrivialAugment is not None:
             try:
                 row["kornia"] = rate(partial(TrivialAugment(), images.float() / 255), n, device)

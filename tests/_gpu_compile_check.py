@@ -31,18 +31,32 @@ def kernels():
     """(name, kernel, signature, constexprs, options) for every specialisation the code launches."""
     grids = {"ops": "*i64", "magnitudes": "*fp64", "grids": "*fp32", "total": "i32", **_SIZE, "BLOCK": "constexpr"}
     yield "grids", _gpu._grids_kernel, grids, {"BLOCK": _gpu._BLOCK}, _gpu.COMPILE_OPTIONS
-    for c in (1, 3):
-        tables = {**_IMAGE, "tables": "*u8", **_SIZE, "C": "constexpr", "BLOCK": "constexpr"}
-        yield f"tables C={c}", _gpu._tables_kernel, tables, {"C": c, "BLOCK": _gpu._STATS_BLOCK}, _gpu.COMPILE_OPTIONS
-        for bilinear in (False, True):
-            for fill in (False, True):
-                step = {
-                    **_IMAGE, "dst": "*u8", "grids": "*fp32", "grids_stride": "i32", "tables": "*u8", "fill": "*u8",
-                    **_SIZE, "C": "constexpr", "BILINEAR": "constexpr", "HAS_FILL": "constexpr", "BLOCK": "constexpr",
-                }  # fmt: skip
-                constants = {"C": c, "BILINEAR": bilinear, "HAS_FILL": fill, "BLOCK": _gpu._BLOCK}
-                name = f"step C={c} bilinear={bilinear} fill={fill}"
-                yield name, _gpu._step_kernel, step, constants, _gpu.COMPILE_OPTIONS
+    for floating in (False, True):
+        pixel = "*fp32" if floating else "*u8"
+        image = {**_IMAGE, "src": pixel}
+        for c in (1, 3):
+            tables = {
+                "src": pixel, "tables": "*u8", "stats": "*fp32" if floating else "*u8", **image, **_SIZE,
+                "C": "constexpr", "FLOAT": "constexpr", "BLOCK": "constexpr",
+            }  # fmt: skip
+            constants = {"C": c, "FLOAT": floating, "BLOCK": _gpu._STATS_BLOCK}
+            yield f"tables C={c} float={floating}", _gpu._tables_kernel, tables, constants, _gpu.COMPILE_OPTIONS
+            for bilinear in (False, True):
+                for fill in (False, True):
+                    step = {
+                        **image, "dst": pixel, "grids": "*fp32", "grids_stride": "i32", "tables": "*u8",
+                        "stats": "*fp32" if floating else "*u8", "fill": pixel, **_SIZE, "C": "constexpr",
+                        "FLOAT": "constexpr", "BILINEAR": "constexpr", "HAS_FILL": "constexpr", "BLOCK": "constexpr",
+                    }  # fmt: skip
+                    constants = {
+                        "C": c,
+                        "FLOAT": floating,
+                        "BILINEAR": bilinear,
+                        "HAS_FILL": fill,
+                        "BLOCK": _gpu._BLOCK,
+                    }
+                    name = f"step C={c} float={floating} bilinear={bilinear} fill={fill}"
+                    yield name, _gpu._step_kernel, step, constants, _gpu.COMPILE_OPTIONS
     for mode in (0, 1, 2):  # words, uniforms, integers
         for draws in (1, 64):
             draw = {

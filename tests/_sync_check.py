@@ -25,6 +25,7 @@ the torch path the device read that raised, if any.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import sys
@@ -148,28 +149,30 @@ def main() -> None:
     _gpu_check.verified = lambda *args: True
     results: dict = {"fused": {}, "torch": {}}
     with DeviceFakeMode(allow_non_fake_inputs=True):
-        images = torch.empty(256, 3, 32, 32, dtype=torch.uint8, device="cuda")
+        batches = {
+            "uint8": torch.empty(256, 3, 32, 32, dtype=torch.uint8, device="cuda"),
+            "float32": torch.empty(256, 3, 32, 32, dtype=torch.float32, device="cuda"),
+        }
         indices = {"device index": torch.arange(256, device="cuda"), "host index": torch.arange(256), "no index": None}
-        for text in POLICIES:
-            for name, index in indices.items():
-                policy = mt.image.policy(text, seed=0)
-                policy(images, index=index)  # fills the per-device caches
-                grids.count = tables.count = step.count = draws.count = 0
-                with Recorder() as recorder:
-                    out = policy(images, index=index, epoch=1)
-                assert out.device.type == "cuda" and out.shape == images.shape and out.dtype == torch.uint8
-                results["fused"][f"{text} {name}"] = {
-                    "torch_kernels": sum(recorder.ops.values()),
-                    "draw_launches": draws.count,
-                    "grid_launches": grids.count,
-                    "table_launches": tables.count,
-                    "step_launches": step.count,
-                    "copies": recorder.copies,
-                    "async_copies": len(recorder.async_copies),
-                    "pinned": recorder.pinned,
-                }
-        # The torch path (float images, or the Triton paths off): with host indices, or none, the plan is
-        # drawn on the host and its groups counted there.
+        for (kind, images), text, (name, index) in itertools.product(batches.items(), POLICIES, indices.items()):
+            policy = mt.image.policy(text, seed=0)
+            policy(images, index=index)  # fills the per-device caches
+            grids.count = tables.count = step.count = draws.count = 0
+            with Recorder() as recorder:
+                out = policy(images, index=index, epoch=1)
+            assert out.device.type == "cuda" and out.shape == images.shape and out.dtype == images.dtype
+            results["fused"][f"{text} {kind} {name}"] = {
+                "torch_kernels": sum(recorder.ops.values()),
+                "draw_launches": draws.count,
+                "grid_launches": grids.count,
+                "table_launches": tables.count,
+                "step_launches": step.count,
+                "copies": recorder.copies,
+                "async_copies": len(recorder.async_copies),
+                "pinned": recorder.pinned,
+            }
+        # The torch path (the Triton paths off, or batches the fused path does not take): with host indices,
+        # or none, the plan is drawn on the host and its groups counted there.
         os.environ["MITHRIDATE_TRITON"] = "0"
         for dtype in (torch.uint8, torch.float32):
             images = torch.empty(64, 3, 32, 32, dtype=dtype, device="cuda")

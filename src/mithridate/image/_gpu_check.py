@@ -18,12 +18,20 @@ from collections.abc import Sequence
 import torch
 
 from .._switch import triton_enabled, triton_failed
-from .ops import OPS
+from .ops import OP_IDS, OPS
 from .plan import Plan
 
 __all__ = ["verified"]
 
 _SEED = 20261127
+
+_FLOAT_TOLERANCE = 1e-5
+"""How far a float32 value may be from the CPU's. torch's CPU kernels round in their last bits in ways of
+their own (Contrast's mean summed in another order; bilinear weights in another order on narrow images),
+a few ulps, which AutoContrast may stretch."""
+
+_STEPPED = ("Posterize", "Solarize", "Equalize")
+"""Ops that turn values into levels: a few ulps can move a value across a step."""
 
 _verdicts: dict[tuple, bool] = {}
 """Per configuration, whether the fused path gave the torch path's bytes."""
@@ -44,25 +52,39 @@ def verified(images: torch.Tensor, plan: Plan, interpolation: str, fill: float |
     _, chains, depth = plan.ops.shape
     size = (_size_like(height), _size_like(width))
     shape = (chains, depth, plan.weights is not None)
-    key = (images.device, channels, interpolation, fill is not None, size, shape)
+    key = (images.device, images.dtype, channels, interpolation, fill is not None, size, shape)
     if key not in _verdicts:
-        _verdicts[key] = _check(images.device, check_batch(channels, size, *shape), interpolation, fill)
+        batch = check_batch(channels, size, *shape, dtype=images.dtype)
+        _verdicts[key] = _check(images.device, batch, interpolation, fill)
     return _verdicts[key] and triton_enabled()
 
 
 def check_batch(
-    channels: int, size: tuple[int, int] = (33, 35), chains: int = 2, depth: int = 2, weighted: bool = True
+    channels: int,
+    size: tuple[int, int] = (33, 35),
+    chains: int = 2,
+    depth: int = 2,
+    weighted: bool = True,
+    dtype: torch.dtype = torch.uint8,
 ) -> tuple[torch.Tensor, Plan]:
-    """The check's uint8 images (2 per op), dark ones first, and a plan shaped (chains, depth) that gives
-    every op to two samples in its first step, with magnitudes across each op's range (geometric ones
-    within what a policy draws), and mixing weights if `weighted`."""
+    """The check's images (2 per op, uint8 or float32 in [0, 1]), dark ones first, and a plan shaped
+    (chains, depth) that gives every op to two samples in the last step of its first chain, with magnitudes
+    across each op's range (geometric ones within what a policy draws), and mixing weights if `weighted`.
+    On float images the values may be ulps from the CPU's (`_FLOAT_TOLERANCE`), which an op with steps
+    (Posterize, Solarize, Equalize) could turn into a level: those come in last steps only."""
     generator = torch.Generator().manual_seed(_SEED)
     n = 2 * len(OPS)
     images = torch.randint(0, 256, (n, channels, *size), dtype=torch.uint8, generator=generator)
     images[: n // 4] //= 8  # dark, low-contrast images: AutoContrast and Equalize stretch them
+    if dtype == torch.float32:
+        images = images.to(dtype).div_(255.0).add_(torch.rand(images.shape, generator=generator) * 1e-3).clamp_(0, 1)
     ops = torch.randint(0, len(OPS), (n, chains, depth), generator=generator)
+    if dtype != torch.uint8:
+        stepped = torch.tensor([OP_IDS[name] for name in _STEPPED])
+        earlier = ops[:, :, :-1]
+        ops[:, :, :-1] = torch.where(torch.isin(earlier, stepped), OP_IDS["Brightness"], earlier)
     if depth:
-        ops[:, 0, 0] = torch.arange(n) % len(OPS)
+        ops[:, 0, -1] = torch.arange(n) % len(OPS)
     u = torch.rand(ops.shape, generator=generator, dtype=torch.float64)
     magnitudes = torch.zeros_like(u)
     for op, spec in enumerate(OPS):
@@ -93,13 +115,14 @@ def _check(
     except Exception as error:  # a compiler or driver that rejects the kernels must not stop training
         triton_failed(error, "the fused GPU path")
         return False
-    difference = (fused.int() - reference.int()).abs()
-    if bool(difference.any()):
-        share = float((difference > 0).double().mean())
+    difference = (fused.double() - reference.double()).abs()
+    # uint8: the same bytes; float32: the same values to a few ulps
+    if bool((difference > (0.0 if images.dtype == torch.uint8 else _FLOAT_TOLERANCE)).any()):
+        differing = int((difference > 0).sum())
         triton_failed(
             RuntimeError(
-                f"on {device}, {channels} channels, {interpolation}, fill={fill!r}, its bytes differ from the "
-                f"CPU's on {share:.3%} of values, by up to {int(difference.max())} levels"
+                f"on {device}, {images.dtype} with {channels} channels, {interpolation}, fill={fill!r}, its values "
+                f"differ from the CPU's at {differing} of {difference.numel()}, by up to {float(difference.max()):.3g}"
             ),
             "the self-check of the fused GPU path",
         )

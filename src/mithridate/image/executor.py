@@ -241,7 +241,7 @@ def apply_plan(
     (`mithridate.image.native`, same results, raises where it does not apply); "auto" picks native
     wherever it applies, and on CUDA the fused GPU path once its self-check passed there (`_gpu_check`;
     MITHRIDATE_TRITON=0 turns it off; a failed launch or check falls back to the torch path, with a warning);
-    "triton" the fused GPU path itself (uint8 on CUDA: two launches per step, no host sync).
+    "triton" the fused GPU path itself (uint8 or float32 on CUDA: two launches per step, no host sync).
     `chunk_elements` bounds the elements the torch path processes at once (None: `CPU_CHUNK_ELEMENTS` on
     the CPU, the whole batch elsewhere; 0: the whole batch). Results depend on neither.
     """
@@ -269,8 +269,9 @@ def apply_plan(
     if backend == "triton":
         if not native.triton_supports(images, interpolation, fill):
             raise ValueError(
-                "backend: 'triton' needs Triton and CUDA uint8 (N, C, H, W) images with 1 or 3 channels, "
-                f"nearest or bilinear interpolation and an integer fill in [0, 255]; got {images.device.type} "
+                "backend: 'triton' needs Triton and CUDA uint8 or float32 (N, C, H, W) images with 1 or 3 "
+                "channels, nearest or bilinear interpolation and one fill value or one per channel (for uint8, "
+                f"integers in [0, 255]); got {images.device.type} "
                 f"{images.dtype} {tuple(images.shape)}, {interpolation!r}, fill={fill!r}"
             )
         return native.run_plan_triton(images, plan.ops, plan.magnitudes, plan.weights, fill, interpolation, _mix)

@@ -1,5 +1,5 @@
-"""Compiled paths for uint8 batches: on the CPU the whole plan in one numba call per thread, bit for bit
-the torch path; on a GPU two fused Triton launches per step.
+"""Compiled paths: on the CPU, for uint8 batches, the whole plan in one numba call per thread, bit for bit
+the torch path; on a GPU, for uint8 and float32 batches, two fused Triton launches per step.
 
 On the CPU, the torch executor spends most of a small image's time dispatching kernels to groups of a few
 dozen images, and at 224x224 it computes in float32 what could stay in uint8. Here each sample runs its
@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..._switch import native_enabled
+from ..._transfer import constant
 from ._threads import split
 
 __all__ = ["available", "fill_bytes", "run_plan", "run_plan_triton", "supports", "triton_supports"]
@@ -123,22 +124,36 @@ def _scratch(channels: int, height: int, width: int) -> tuple[np.ndarray, ...]:
 
 
 def triton_supports(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:
-    """Whether the fused Triton path applies: uint8 (N, C, H, W) with C in {1, 3} on a CUDA
-    device (or anywhere under TRITON_INTERPRET=1), nearest or bilinear, an integer fill, Triton installed."""
+    """Whether the fused Triton path applies: uint8 or float32 (N, C, H, W) with C in {1, 3} on a CUDA
+    device (or anywhere under TRITON_INTERPRET=1), nearest or bilinear, a fill of one value or one per
+    channel (whole numbers in [0, 255] for uint8), Triton installed."""
     from . import _gpu
 
     interpreted = os.environ.get("TRITON_INTERPRET", "0") == "1"
     return (
         _gpu.available()
         and (images.device.type == "cuda" or interpreted)
-        and images.dtype == torch.uint8
+        and images.dtype in (torch.uint8, torch.float32)
         and images.ndim == 4
         and images.shape[1] in (1, 3)
         and images.numel() > 0
         and images.numel() < 2**31
         and interpolation in ("nearest", "bilinear")
-        and fill_bytes(fill, images.shape[1]) is not None
+        and _fill_values(fill, images) is not None
     )
+
+
+def _fill_values(fill: float | Sequence[float] | None, images: torch.Tensor) -> tuple | None:
+    """The outside value per channel in the images' dtype (as Python numbers), or None if it does not fit."""
+    channels = images.shape[1]
+    if images.dtype == torch.uint8:
+        values = fill_bytes(fill, channels)
+        return None if values is None else tuple(int(v) for v in values)
+    if fill is None:
+        return (0.0,) * channels
+    values = [float(fill)] if isinstance(fill, (int, float)) else [float(v) for v in fill]
+    values = values * channels if len(values) == 1 else values
+    return tuple(values) if len(values) == channels else None
 
 
 def run_plan_triton(
@@ -155,5 +170,5 @@ def run_plan_triton(
 
     fill_tensor = None
     if fill is not None:
-        fill_tensor = _gpu.fill_on(images.device, tuple(int(v) for v in fill_bytes(fill, images.shape[1])))
+        fill_tensor = constant(_fill_values(fill, images), images.dtype, images.device)
     return _gpu.run_plan(images, ops, magnitudes, weights, fill_tensor, interpolation, mix)

@@ -6,23 +6,26 @@ one launch (`_grids_kernel`) computes the sampling grids of every step of the pl
 
 1. `_tables_kernel`, one program per sample: the 256-entry lookup table per channel of the sample's point
    op (Brightness, Contrast, Posterize, Solarize, AutoContrast, Equalize, Invert and their blends), from
-   its image's statistics where the op needs them (luma mean, channel range, channel histogram);
+   its image's statistics where the op needs them (luma mean, channel range, channel histogram); for
+   float32 images, only the statistics (and Equalize's table of their 256 levels);
 2. `_step_kernel`, one program per (sample, block of pixels): it branches on the sample's op (copy,
-   affine resampling, Color, Sharpness, table lookup) and writes all channels.
+   affine resampling, Color, Sharpness, table lookup, or for float32 the point op itself) and writes all
+   channels.
 
 The arithmetic follows the compiled CPU kernels (`_kernels`), which equal the torch path bit for bit: the
 fused multiply-adds are explicit (`tl.fma`), divisions correctly rounded (`tl.div_rn`), and the kernels are
 compiled with `enable_fp_fusion=False`, so that the compiler fuses no others; the same bytes as the CPU
-paths are expected on a GPU (where the torch CUDA kernels can differ from the CPU ones by a level at
-rounding ties). Used by `apply_plan(..., backend="triton")`, and by "auto" on CUDA once its self-check
-passed on the device (`image._gpu_check`; MITHRIDATE_TRITON=0 turns it off); tested on the CPU through
-Triton's interpreter (TRITON_INTERPRET=1) and compiled offline for sm_80 and sm_90 by the tests.
+paths are expected on a GPU for uint8 (where the torch CUDA kernels can differ from the CPU ones by a
+level at rounding ties). Float32 images get the torch path's values to within a few ulps: torch's CPU
+kernels sum Contrast's mean, and on narrow images the bilinear weights, in orders of their own. Used by
+`apply_plan(..., backend="triton")`, and by "auto" on CUDA once its self-check passed on the device
+(`image._gpu_check`; MITHRIDATE_TRITON=0 turns it off); tested on the CPU through Triton's interpreter
+(TRITON_INTERPRET=1) and compiled offline for sm_80 and sm_90 by the tests.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 
 import torch
 
@@ -78,6 +81,26 @@ if triton is not None:
     def _to_u8(v):
         """Clamp to [0, 255] and truncate, as torch's clamp_ then .to(torch.uint8)."""
         return tl.minimum(tl.maximum(v, 0.0), 255.0).to(tl.uint8)
+
+    @triton.jit
+    def _finish(v, FLOAT: tl.constexpr):
+        """A blend's result as the image dtype: clamped to [0, 1] for float images, to uint8 (truncated)."""
+        if FLOAT:  # noqa: SIM108 - a static branch in Triton
+            out = tl.minimum(tl.maximum(v, 0.0), 1.0)
+        else:
+            out = _to_u8(v)
+        return out  # one return: Triton types every return statement, the pruned branch's too
+
+    @triton.jit
+    def _lerp(start, end, amount):
+        """torch.lerp of float32 values by the weight `amount` (float64, cast as torch does)."""
+        weight = amount.to(tl.float32)
+        diff = end - start
+        if tl.abs(weight) < 0.5:  # noqa: SIM108 - a scalar branch in Triton, not a ternary
+            out = tl.fma(diff, weight, start)
+        else:
+            out = tl.fma(diff, weight - 1.0, end)
+        return out
 
     @triton.jit(do_not_specialize=["total"])  # one kernel for every batch size, last partial batches too
     def _grids_kernel(ops, magnitudes, grids, total, H, W, BLOCK: tl.constexpr):
@@ -140,20 +163,13 @@ if triton is not None:
     @triton.jit
     def _blend(table, v, amount):
         """Move each entry the fraction `amount` (float64) of the way from v to table[v], as torch.lerp."""
-        weight = amount.to(tl.float32)
-        start = v.to(tl.float32)
-        end = table.to(tl.float32)
-        diff = end - start
-        if tl.abs(weight) < 0.5:  # noqa: SIM108 - a scalar branch in Triton, not a ternary
-            out = tl.fma(diff, weight, start)
-        else:
-            out = tl.fma(diff, weight - 1.0, end)
-        return _to_u8(_rint(out))
+        return _to_u8(_rint(_lerp(v.to(tl.float32), table.to(tl.float32), amount)))
 
     @triton.jit
     def _tables_kernel(
         src,
         tables,
+        stats,
         ops,
         ops_stride,
         magnitudes,
@@ -161,10 +177,13 @@ if triton is not None:
         H,
         W,
         C: tl.constexpr,
+        FLOAT: tl.constexpr,
         BLOCK: tl.constexpr,
     ):
         """One program per sample: the 256-entry table per channel of its point op, from its image's
-        statistics where the op needs them (luma mean, channel range, channel histogram)."""
+        statistics where the op needs them (luma mean, channel range, channel histogram). Float images
+        (FLOAT) get Equalize's table of their 256 levels, and the statistics (luma mean; per channel
+        minimum, maximum) in `stats` (N, C, 2): their other point ops are computed per pixel."""
         sample = tl.program_id(0).to(tl.int64)
         hw = H * W
         image = src + sample * C * hw
@@ -175,7 +194,9 @@ if triton is not None:
         fv = v.to(tl.float32)
         ratio = (1.0 + m).to(tl.float32)
         alpha = (1.0 - (1.0 + m)).to(tl.float32)
-        if op == _BRIGHTNESS:  # Brightness: x (1 + m)
+        if FLOAT:
+            _float_statistics(image, table, stats + sample * C * 2, op, hw, C, BLOCK)
+        elif op == _BRIGHTNESS:  # Brightness: x (1 + m)
             for c in tl.static_range(C):
                 tl.store(table + c * 256 + v, _to_u8(fv * ratio))
         elif op == _CONTRAST:  # Contrast: x (1 + m) - m mean, the mean of the floored luma summed exactly
@@ -226,16 +247,88 @@ if triton is not None:
                     live = offs < hw
                     value = tl.load(image + c * hw + offs, mask=live, other=0).to(tl.int32)
                     hist += tl.histogram(value, 256, mask=live)
-                last = tl.max(tl.where(hist > 0, v, 0))
-                step = (hw - tl.sum(tl.where(v == last, hist, 0))) // 255
-                below = tl.cumsum(hist, 0) - hist  # the count of values below v
-                half = step // 2
-                level = tl.minimum(tl.maximum((below + half) // tl.maximum(step, 1), 0), 255)
-                equalized = tl.where(step == 0, v, tl.where(v == 0, 0, level))
-                tl.store(table + c * 256 + v, _blend(equalized, v, m))
+                tl.store(table + c * 256 + v, _blend(_equalize_table(hist, hw), v, m))
         elif op == _INVERT:  # Invert, blended by m
             for c in tl.static_range(C):
                 tl.store(table + c * 256 + v, _blend(255 - v, v, m))
+
+    @triton.jit
+    def _equalize_table(hist, hw):
+        """PIL's equalization table of a channel's 256-bin histogram (identity when one bin holds all)."""
+        v = tl.arange(0, 256)
+        last = tl.max(tl.where(hist > 0, v, 0))
+        step = (hw - tl.sum(tl.where(v == last, hist, 0))) // 255
+        below = tl.cumsum(hist, 0) - hist  # the count of values below v
+        half = step // 2
+        level = tl.minimum(tl.maximum((below + half) // tl.maximum(step, 1), 0), 255)
+        return tl.where(step == 0, v, tl.where(v == 0, 0, level))
+
+    @triton.jit
+    def _float_statistics(image, table, stats, op, hw, C: tl.constexpr, BLOCK: tl.constexpr):
+        """A float image's statistics for its point op: the luma mean (Contrast), each channel's minimum and
+        maximum (AutoContrast), or each channel's table of its levels x * 255.999 (Equalize)."""
+        if op == _CONTRAST:  # the mean of the luma, in float32 (torch sums in another order: ulps apart)
+            total = tl.zeros((BLOCK,), dtype=tl.float32)
+            for start in range(0, hw, BLOCK):
+                offs = start + tl.arange(0, BLOCK)
+                live = offs < hw
+                gray = tl.load(image + offs, mask=live, other=0.0)
+                if C == 3:
+                    green = tl.load(image + hw + offs, mask=live, other=0.0)
+                    blue = tl.load(image + 2 * hw + offs, mask=live, other=0.0)
+                    gray = tl.fma(blue, 0.114, tl.fma(green, 0.587, gray * 0.2989))
+                total += gray
+            tl.store(stats, tl.div_rn(tl.sum(total), hw.to(tl.float32)))
+        elif op == _AUTOCONTRAST:
+            for c in tl.static_range(C):
+                low = tl.full((BLOCK,), float("inf"), tl.float32)
+                high = tl.full((BLOCK,), float("-inf"), tl.float32)
+                for start in range(0, hw, BLOCK):
+                    offs = start + tl.arange(0, BLOCK)
+                    live = offs < hw
+                    value = tl.load(image + c * hw + offs, mask=live, other=0.0)
+                    low = tl.minimum(low, tl.where(live, value, float("inf")))
+                    high = tl.maximum(high, tl.where(live, value, float("-inf")))
+                tl.store(stats + 2 * c, tl.min(low))
+                tl.store(stats + 2 * c + 1, tl.max(high))
+        elif op == _EQUALIZE:
+            for c in tl.static_range(C):
+                hist = tl.zeros((256,), dtype=tl.int32)
+                for start in range(0, hw, BLOCK):
+                    offs = start + tl.arange(0, BLOCK)
+                    live = offs < hw
+                    value = tl.load(image + c * hw + offs, mask=live, other=0.0)
+                    hist += tl.histogram((value * 255.999).to(tl.int32), 256, mask=live)
+                tl.store(table + c * 256 + tl.arange(0, 256), _equalize_table(hist, hw).to(tl.uint8))
+
+    @triton.jit
+    def _float_point(x, op, m, ratio, alpha, stats, table, c):
+        """A float pixel's point op (Brightness, Contrast, Posterize, Solarize, AutoContrast, Equalize or
+        Invert, the last three blended by m), as the torch ops compute it on float32."""
+        if op == _BRIGHTNESS:
+            out = tl.minimum(tl.maximum(x * ratio, 0.0), 1.0)
+        elif op == _CONTRAST:
+            out = tl.minimum(tl.maximum(tl.fma(tl.load(stats), alpha, x * ratio), 0.0), 1.0)
+        elif op == _POSTERIZE:
+            levels = (1 << m.to(tl.int32)).to(tl.float32)
+            # torch multiplies by 1 / levels, a power of two: the same as dividing, exactly
+            out = tl.div_rn(tl.minimum(tl.maximum(tl.floor(x * levels), 0.0), levels - 1.0), levels)
+        elif op == _SOLARIZE:
+            out = tl.where(x >= m.to(tl.float32), 1.0 - x, x)
+        elif op == _AUTOCONTRAST:
+            minimum = tl.load(stats + 2 * c)
+            maximum = tl.load(stats + 2 * c + 1)
+            flat = maximum == minimum
+            inv_scale = tl.where(flat, 1.0, maximum - minimum)
+            offset = tl.where(flat, 0.0, minimum)
+            stretched = tl.minimum(tl.maximum(tl.div_rn(x - offset, inv_scale), 0.0), 1.0)
+            out = _lerp(x, stretched, m)
+        elif op == _EQUALIZE:
+            level = tl.load(table + c * 256 + (x * 255.999).to(tl.int32)).to(tl.float32)
+            out = _lerp(x, level * (1.0 / 255.0), m)
+        else:  # Invert
+            out = _lerp(x, 1.0 - x, m)
+        return out
 
     @triton.jit
     def _step_kernel(
@@ -248,15 +341,18 @@ if triton is not None:
         grids,
         grids_stride,
         tables,
+        stats,
         fill,
         H,
         W,
         C: tl.constexpr,
+        FLOAT: tl.constexpr,
         BILINEAR: tl.constexpr,
         HAS_FILL: tl.constexpr,
         BLOCK: tl.constexpr,
     ):
-        """One program per (sample, block of pixels): the sample's op on those pixels, all channels."""
+        """One program per (sample, block of pixels): the sample's op on those pixels, all channels. uint8
+        images are rounded back (and their point ops looked up in tables); float images (FLOAT) stay float."""
         sample = tl.program_id(0).to(tl.int64)
         hw = H * W
         offs = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
@@ -322,7 +418,10 @@ if triton is not None:
                     if HAS_FILL:
                         outside = tl.load(fill + c).to(tl.float32)
                         value = (value - outside) * mask + outside
-                    tl.store(out + c * hw + offs, _to_u8(_rint(value)), mask=live)
+                    if FLOAT:
+                        tl.store(out + c * hw + offs, value, mask=live)
+                    else:
+                        tl.store(out + c * hw + offs, _to_u8(_rint(value)), mask=live)
             else:
                 sx = _rint(ix)
                 sy = _rint(iy)
@@ -337,38 +436,55 @@ if triton is not None:
             red = tl.load(image + offs, mask=live, other=0).to(tl.float32)
             green = tl.load(image + hw + offs, mask=live, other=0).to(tl.float32)
             blue = tl.load(image + 2 * hw + offs, mask=live, other=0).to(tl.float32)
-            gray = tl.floor(tl.fma(blue, 0.114, tl.fma(green, 0.587, red * 0.2989)))
-            tl.store(out + offs, _to_u8(tl.fma(gray, alpha, red * ratio)), mask=live)
-            tl.store(out + hw + offs, _to_u8(tl.fma(gray, alpha, green * ratio)), mask=live)
-            tl.store(out + 2 * hw + offs, _to_u8(tl.fma(gray, alpha, blue * ratio)), mask=live)
+            gray = tl.fma(blue, 0.114, tl.fma(green, 0.587, red * 0.2989))
+            if not FLOAT:
+                gray = tl.floor(gray)  # uint8 luma is floored
+            tl.store(out + offs, _finish(tl.fma(gray, alpha, red * ratio), FLOAT), mask=live)
+            tl.store(out + hw + offs, _finish(tl.fma(gray, alpha, green * ratio), FLOAT), mask=live)
+            tl.store(out + 2 * hw + offs, _finish(tl.fma(gray, alpha, blue * ratio), FLOAT), mask=live)
         elif op == _SHARPNESS:  # PIL's 3x3 smoothing blended in by 1 + m; the border is copied
             interior = live & (y >= 1) & (y < H - 1) & (x >= 1) & (x < W - 1)
             for c in tl.static_range(C):
                 plane = image + c * hw
                 centre = tl.load(plane + offs, mask=live, other=0)
-                total = 4 * centre.to(tl.int32)
-                for dy in tl.static_range(3):
-                    for dx in tl.static_range(3):
-                        near = tl.load(plane + offs + (dy - 1) * W + (dx - 1), mask=interior, other=0)
-                        total += near.to(tl.int32)
-                blurred = _rint(total.to(tl.float32) * (1.0 / 13.0))
-                middle = centre.to(tl.float32)
-                sharp = _to_u8(tl.fma(blurred - middle, alpha, middle))
+                if FLOAT:  # the 3x3 sums in torch's order: each row left to right, then the rows top down
+                    box = tl.zeros((BLOCK,), dtype=tl.float32)
+                    for dy in tl.static_range(3):
+                        row = plane + offs + (dy - 1) * W
+                        left = tl.load(row - 1, mask=interior, other=0.0)
+                        middle_value = tl.load(row, mask=interior, other=0.0)
+                        right = tl.load(row + 1, mask=interior, other=0.0)
+                        across = (left + middle_value) + right
+                        if dy == 0:  # noqa: SIM108 - a static branch in Triton
+                            box = across
+                        else:
+                            box = box + across
+                    blurred = (box + 4.0 * centre) * (1.0 / 13.0)
+                    sharp = _finish(tl.fma(blurred - centre, alpha, centre), FLOAT)
+                else:
+                    total = 4 * centre.to(tl.int32)
+                    for dy in tl.static_range(3):
+                        for dx in tl.static_range(3):
+                            near = tl.load(plane + offs + (dy - 1) * W + (dx - 1), mask=interior, other=0)
+                            total += near.to(tl.int32)
+                    blurred = _rint(total.to(tl.float32) * (1.0 / 13.0))
+                    middle = centre.to(tl.float32)
+                    sharp = _to_u8(tl.fma(blurred - middle, alpha, middle))
                 tl.store(out + c * hw + offs, tl.where(interior, sharp, centre), mask=live)
         elif op == _BRIGHTNESS or op == _CONTRAST or op >= _POSTERIZE:  # noqa: SIM109 - a point op: its table
             for c in tl.static_range(C):
                 value = tl.load(image + c * hw + offs, mask=live, other=0)
-                table = tables + (sample * C + c) * 256
-                tl.store(out + c * hw + offs, tl.load(table + value.to(tl.int32), mask=live, other=0), mask=live)
+                if FLOAT:
+                    point = _float_point(
+                        value, op, m, ratio, alpha, stats + sample * C * 2, tables + sample * C * 256, c
+                    )
+                    tl.store(out + c * hw + offs, point, mask=live)
+                else:
+                    table = tables + (sample * C + c) * 256
+                    tl.store(out + c * hw + offs, tl.load(table + value.to(tl.int32), mask=live, other=0), mask=live)
         else:  # Identity (and Color on gray images)
             for c in tl.static_range(C):
                 tl.store(out + c * hw + offs, tl.load(image + c * hw + offs, mask=live, other=0), mask=live)
-
-
-@functools.lru_cache(maxsize=64)
-def fill_on(device: torch.device, values: tuple[int, ...]) -> torch.Tensor:
-    """The outside value per channel as uint8 on the device, copied there once."""
-    return torch.tensor(values, dtype=torch.uint8).to(device)
 
 
 def _step(
@@ -384,18 +500,20 @@ def _step(
     `ops`, `magnitudes` and `grids` (N, 6) float32 are views of the plan's tensors (any row stride).
     """
     n, c, h, w = images.shape
+    floating = images.dtype == torch.float32
     tables = torch.empty((n, c, 256), dtype=torch.uint8, device=images.device)
+    stats = torch.empty((n, c, 2), dtype=torch.float32, device=images.device) if floating else tables
     _tables_kernel[(n,)](
-        images, tables, ops, ops.stride(0), magnitudes, magnitudes.stride(0), h, w, C=c, BLOCK=_STATS_BLOCK,
-        **COMPILE_OPTIONS,
+        images, tables, stats, ops, ops.stride(0), magnitudes, magnitudes.stride(0), h, w,
+        C=c, FLOAT=floating, BLOCK=_STATS_BLOCK, **COMPILE_OPTIONS,
     )  # fmt: skip
     out = torch.empty_like(images)
     fill_values = fill if fill is not None else images  # not read without a fill
     grid = (n, -(-h * w // _BLOCK))  # Python arithmetic: triton.cdiv costs microseconds on the host
     _step_kernel[grid](
         images, out, ops, ops.stride(0), magnitudes, magnitudes.stride(0), grids, grids.stride(0), tables,
-        fill_values, h, w,
-        C=c, BILINEAR=bilinear, HAS_FILL=fill is not None, BLOCK=_BLOCK, **COMPILE_OPTIONS,
+        stats, fill_values, h, w,
+        C=c, FLOAT=floating, BILINEAR=bilinear, HAS_FILL=fill is not None, BLOCK=_BLOCK, **COMPILE_OPTIONS,
     )  # fmt: skip
     return out
 
@@ -423,10 +541,10 @@ def run_plan(
     interpolation: str,
     mix,
 ) -> torch.Tensor:
-    """Apply a plan (ops, magnitudes (N, W, D)) to uint8 images (N, C, H, W).
+    """Apply a plan (ops, magnitudes (N, W, D)) to uint8 or float32 images (N, C, H, W).
 
-    `fill` is the outside value per channel as uint8 on the device, or None; `mix` is the executor's
-    mixing of the chains for plans with weights.
+    `fill` is the outside value per channel in the images' dtype on the device, or None; `mix` is the
+    executor's mixing of the chains for plans with weights.
     """
     _, chains, depth = ops.shape
     images = images.contiguous()
