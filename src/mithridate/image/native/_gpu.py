@@ -264,6 +264,12 @@ if triton is not None:
         return tl.where(step == 0, v, tl.where(v == 0, 0, level))
 
     @triton.jit
+    def _level(x):
+        """A float value's level of 256 for Equalize, as torch's x * 255.999 cast to uint8; kept within the
+        table for values outside [0, 1], which an accelerator's images are not checked for."""
+        return tl.minimum(tl.maximum((x * 255.999).to(tl.int32), 0), 255)
+
+    @triton.jit
     def _float_statistics(image, table, stats, op, hw, C: tl.constexpr, BLOCK: tl.constexpr):
         """A float image's statistics for its point op: the luma mean (Contrast), each channel's minimum and
         maximum (AutoContrast), or each channel's table of its levels x * 255.999 (Equalize)."""
@@ -298,7 +304,7 @@ if triton is not None:
                     offs = start + tl.arange(0, BLOCK)
                     live = offs < hw
                     value = tl.load(image + c * hw + offs, mask=live, other=0.0)
-                    hist += tl.histogram((value * 255.999).to(tl.int32), 256, mask=live)
+                    hist += tl.histogram(_level(value), 256, mask=live)
                 tl.store(table + c * 256 + tl.arange(0, 256), _equalize_table(hist, hw).to(tl.uint8))
 
     @triton.jit
@@ -324,7 +330,7 @@ if triton is not None:
             stretched = tl.minimum(tl.maximum(tl.div_rn(x - offset, inv_scale), 0.0), 1.0)
             out = _lerp(x, stretched, m)
         elif op == _EQUALIZE:
-            level = tl.load(table + c * 256 + (x * 255.999).to(tl.int32)).to(tl.float32)
+            level = tl.load(table + c * 256 + _level(x)).to(tl.float32)
             out = _lerp(x, level * (1.0 / 255.0), m)
         else:  # Invert
             out = _lerp(x, 1.0 - x, m)
