@@ -531,3 +531,36 @@ def test_small_plans_get_the_batch_matrices_bit_for_bit(steps, height, width):
     geometric = ((ops >= 1) & (ops <= 5)).view(-1)
     ours, theirs = small.view(-1, 2, 3)[geometric], batch.view(-1, 2, 3)[geometric]
     assert torch.equal(ours.view(torch.int64), theirs.view(torch.int64))  # the bits, signed zeros included
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    policy_string=st.sampled_from(["ta_wide", "rand-n2-m9", "augmix", "auto-imagenet"]),
+    floating=st.booleans(),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_grouping_by_the_host_copy_of_the_ops_gives_the_same_images(policy_string, floating, seed):
+    """A plan drawn on the host for a device batch steers the torch path's groups with its host ops (no read
+    of the device). Here both copies live on the CPU: the per-chunk, per-chain, per-step slicing of the host
+    ops must pick the same groups as the ops themselves."""
+    from mithridate.image import executor
+
+    policy = mt.image.policy(policy_string, seed=seed)
+    generator = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (40, 3, 12, 10), dtype=torch.uint8, generator=generator)
+    images = images.float() / 255 if floating else images
+    plan = policy.sample(40, (12, 10), index=range(40))
+    matrices = executor._plan_matrices(plan, 12, 10)
+    matrices = torch.zeros((*plan.ops.shape, 2, 3), dtype=torch.float64) if matrices is None else matrices
+    outputs = []
+    for host_ops in (None, plan.ops.clone()):
+        out = torch.empty_like(images)
+        args = (plan.ops, plan.magnitudes, matrices, plan.weights, policy.interpolation, policy.fill, out, host_ops)
+        executor._apply_chunk(images, *args)
+        outputs.append(out)
+    assert torch.equal(outputs[0], outputs[1])
+    assert torch.equal(outputs[0], executor.apply_plan(images, plan, backend="torch", **_options(policy)))
+
+
+def _options(policy) -> dict:
+    return {"interpolation": policy.interpolation, "fill": policy.fill}
