@@ -403,3 +403,35 @@ def test_the_triton_kernels_compile_for_real_gpus_with_exact_float_arithmetic(tm
     results = json.loads(run.stdout.strip().splitlines()[-1])
     assert len(results) == 54
     assert {name: result for name, result in results.items() if result != "ok"} == {}
+
+
+def test_host_tensors_go_to_cuda_pinned_and_without_waiting(monkeypatch):
+    """`_transfer.to_device`: a host tensor bound for CUDA is pinned and copied with non_blocking=True (from
+    pageable memory the copy would wait for the stream); other moves are plain `.to`. No GPU here: the
+    pinning and the copy are recorded instead."""
+    from mithridate import _transfer
+
+    calls = []
+    real_to = torch.Tensor.to
+
+    def pin(self):
+        calls.append("pin")
+        return self
+
+    def to(self, *args, **kwargs):
+        device = torch.device(args[0]) if args else kwargs.get("device")
+        if isinstance(device, torch.device) and device.type == "cuda":
+            calls.append(("to", device.type, kwargs.get("non_blocking", False)))
+            return self
+        return real_to(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "pin_memory", pin)
+    monkeypatch.setattr(torch.Tensor, "to", to)
+    host = torch.arange(4)
+    assert _transfer.to_device(host, "cuda") is host and calls == ["pin", ("to", "cuda", True)]
+    calls.clear()
+    assert _transfer.to_device(host, None) is host and _transfer.to_device(host, "cpu") is host and calls == []
+    assert _transfer.to_device(host, "meta").device.type == "meta" and calls == []
+    table = _transfer.constant((1.0, 2.0), torch.float32, torch.device("cpu"))
+    assert table is _transfer.constant((1.0, 2.0), torch.float32, torch.device("cpu"))  # made once
+    assert table.tolist() == [1.0, 2.0] and table.dtype == torch.float32
