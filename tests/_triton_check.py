@@ -134,6 +134,14 @@ def _policies(generator: torch.Generator) -> dict:
         reference = apply_plan(images, plan, backend="torch", **options)
         difference = (fused.int() - reference.int()).abs()
         results[f"policy {text}"] = {"identical": float((difference == 0).float().mean()), "max": int(difference.max())}
+        floats = torch.rand(images.shape, generator=generator)  # float32 in [0, 1], fills in those units
+        options["fill"] = None if policy.fill is None else 0.5
+        fused = apply_plan(floats, plan, backend="triton", **options)
+        difference = (fused - apply_plan(floats, plan, backend="torch", **options)).abs()
+        results[f"float32 policy {text}"] = {
+            "identical": float((difference == 0).float().mean()),
+            "max": float(difference.max()),
+        }
     return results
 
 
