@@ -5,6 +5,8 @@ the interpreter computes what the GPU would, its fma is replaced by one through 
 two float32 is exact there; the sum then rounds twice, which differs from one rounding only when the
 float64 sum lands exactly halfway between two float32 values). It cannot call libdevice either: the
 geometry's float64 trigonometry goes through numpy, as the CPU path's does.
+uint8 cases must give the same bytes; float32 cases (images in [0, 1]) the same values to within a few ulps,
+since torch's CPU kernels round their last bits in ways of their own (test_native.py allows 1e-6).
 Prints one JSON line: for each case, the share of identical values and the largest difference.
 """
 
