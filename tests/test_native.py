@@ -359,7 +359,7 @@ def test_the_fused_gpu_path_checks_itself_once_per_configuration_and_turns_off_w
 
 
 def test_auto_falls_back_to_the_torch_path_once_the_fused_gpu_path_fails(monkeypatch):
-    """Under MITHRIDATE_TRITON=1, a fused path that raises (a compiler that rejects the kernels) warns once and
+    """With the Triton paths on, a fused path that raises (a compiler that rejects the kernels) warns once and
     leaves the torch path for the rest of the process; an explicit backend="triton" would raise instead."""
     from mithridate.image import executor
 
