@@ -21,7 +21,7 @@ import triton.language as tl
 from triton.runtime import interpreter
 
 import mithridate as mt
-from mithridate.image import OP_IDS, OPS, Plan, _gpu_check, apply_plan
+from mithridate.image import OPS, Plan, _gpu_check, apply_plan
 from mithridate.image.native import _gpu
 from mithridate.image.ops import geometric_matrices
 
@@ -76,33 +76,10 @@ def main(seed: int) -> None:
         (1, 8, 8, 1, 3, "nearest", None),
     ]
     all_cases = [(torch.uint8, *case) for case in cases] + [(torch.float32, *case) for case in float_cases]
-    for dtype, channels, height, width, chains, depth, interpolation, fill in all_cases:
-        n = 2 * len(OPS)
-        images = torch.randint(0, 256, (n, channels, height, width), dtype=torch.uint8, generator=generator)
-        images[:4] //= 8
-        if dtype == torch.float32:  # levels and values between them, dark ones first
-            images = images.float().div_(255).add_(torch.rand(images.shape, generator=generator) * 2e-3).clamp_(0, 1)
-        ops = torch.randint(0, len(OPS), (n, chains, depth), generator=generator)
-        if dtype == torch.float32:  # ops with steps last (`_gpu_check._STEPPED`): float values differ in ulps
-            stepped = torch.tensor([OP_IDS[name] for name in _gpu_check._STEPPED])
-            ops[:, :, :-1] = torch.where(torch.isin(ops[:, :, :-1], stepped), OP_IDS["Color"], ops[:, :, :-1])
-        ops[:, 0, -1] = torch.arange(n) % len(OPS)  # every op at least twice
-        u = torch.rand(n, chains, depth, generator=generator, dtype=torch.float64)
-        magnitudes = torch.zeros_like(u)
-        for op, spec in enumerate(OPS):
-            lower, upper = max(spec.lower, -1.0), min(spec.upper, 2.0)
-            if spec.name in ("TranslateX", "TranslateY"):
-                lower, upper = -5.0, 5.0
-            if spec.name == "Rotate":
-                lower, upper = -60.0, 60.0
-            values = lower + (upper - lower) * u
-            values = values.floor() if spec.integer else values
-            magnitudes = torch.where(ops == op, values, magnitudes)
-        weights = None
-        if chains > 1:
-            weights = torch.rand(n, chains + 1, generator=generator)
-            weights = weights / weights.sum(dim=1, keepdim=True)
-        plan = Plan(ops, magnitudes, weights)
+    for case, (dtype, channels, height, width, chains, depth, interpolation, fill) in enumerate(all_cases):
+        # images and plans as the self-check draws them: every op twice, stepped ops last on float images
+        shape = (channels, (height, width), chains, depth, chains > 1)
+        images, plan = _gpu_check.check_batch(*shape, dtype=dtype, seed=1000 * seed + case)
         options = {"interpolation": interpolation, "fill": fill}
         fused = apply_plan(images, plan, backend="triton", **options)
         reference = apply_plan(images, plan, backend="torch", **options)

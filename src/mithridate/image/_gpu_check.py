@@ -3,9 +3,10 @@
 Triton's interpreter tests the kernels bit for bit on the CPU, and they compile offline to real GPUs' code
 with exact float arithmetic; neither runs the real compiler's output on a real GPU. So before the first
 batch of a configuration, a small batch that gives every op to two samples runs on the device and through
-the torch path on the CPU, and the bytes must be equal: one host sync per configuration and process. A
-configuration is what selects the compiled kernels: device, channels, interpolation, fill or not, the
-plan's chains, steps and weights, and the kind of each image side (Triton compiles one kernel per kind of
+the torch path on the CPU: the bytes must be equal for uint8, the values within a few ulps for float32 (one
+host sync per configuration and process). A configuration is what selects the compiled kernels: device,
+dtype, channels, interpolation, fill or not, the plan's chains, steps and weights, and the kind of each
+image side (Triton compiles one kernel per kind of
 integer argument: 1, a multiple of 16, or other); the check batch has the same. A difference or a failure
 turns the Triton paths off (`_switch.triton_failed`) with one warning, so a run goes on, slower, with the
 results it would have had on the torch path.
@@ -34,7 +35,7 @@ _STEPPED = ("Posterize", "Solarize", "Equalize")
 """Ops that turn values into levels: a few ulps can move a value across a step."""
 
 _verdicts: dict[tuple, bool] = {}
-"""Per configuration, whether the fused path gave the torch path's bytes."""
+"""Per configuration, whether the fused path gave the torch path's results."""
 
 
 def _size_like(side: int) -> int:
@@ -45,8 +46,8 @@ def _size_like(side: int) -> int:
 
 
 def verified(images: torch.Tensor, plan: Plan, interpolation: str, fill: float | Sequence[float] | None) -> bool:
-    """Whether the fused path on the images' device gives the CPU's bytes for this configuration, checked
-    once: channels, interpolation, fill or not, the plan's chains, steps and weights, and sides that
+    """Whether the fused path on the images' device gives the CPU's results for this configuration, checked
+    once: dtype, channels, interpolation, fill or not, the plan's chains, steps and weights, and sides that
     compile to the same kernels as the batch's (Triton specialises integer arguments and strides)."""
     _, channels, height, width = images.shape
     _, chains, depth = plan.ops.shape
@@ -66,13 +67,15 @@ def check_batch(
     depth: int = 2,
     weighted: bool = True,
     dtype: torch.dtype = torch.uint8,
+    seed: int = _SEED,
 ) -> tuple[torch.Tensor, Plan]:
     """The check's images (2 per op, uint8 or float32 in [0, 1]), dark ones first, and a plan shaped
     (chains, depth) that gives every op to two samples in the last step of its first chain, with magnitudes
     across each op's range (geometric ones within what a policy draws), and mixing weights if `weighted`.
     On float images the values may be ulps from the CPU's (`_FLOAT_TOLERANCE`), which an op with steps
-    (Posterize, Solarize, Equalize) could turn into a level: those come in last steps only."""
-    generator = torch.Generator().manual_seed(_SEED)
+    (Posterize, Solarize, Equalize) could turn into a level: those come in last steps only. The tests draw
+    their cases here too, with other seeds."""
+    generator = torch.Generator().manual_seed(seed)
     n = 2 * len(OPS)
     images = torch.randint(0, 256, (n, channels, *size), dtype=torch.uint8, generator=generator)
     images[: n // 4] //= 8  # dark, low-contrast images: AutoContrast and Equalize stretch them

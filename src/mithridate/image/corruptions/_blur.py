@@ -118,6 +118,7 @@ def _disk_kernel(radius: float, alias_blur: float) -> torch.Tensor:
 
 @functools.lru_cache(maxsize=32)
 def _disk_taps(radius: float, alias_blur: float) -> Kernel2d:
+    """`_disk_kernel`'s taps, for `correlate2d`."""
     return Kernel2d.of(_disk_kernel(radius, alias_blur))
 
 

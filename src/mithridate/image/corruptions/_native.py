@@ -603,13 +603,10 @@ def _shot_kernel(src, dst, cdf, c, bases, salts, start, stop):
 
 
 def _shot(src: np.ndarray, dst: np.ndarray, c: float, ctx: Context) -> None:
+    from ._noise import _poisson_cdf
+
     n, channels, height, width = src.shape
-    levels = torch.arange(0, 4081, 16, dtype=torch.float64)
-    rates = levels * (c / 4080)
-    size = math.ceil(c + 12.0 * math.sqrt(c) + 24.0)
-    k = torch.arange(size, dtype=torch.float64)
-    log_pmf = torch.xlogy(k[None, :], rates[:, None]) - rates[:, None] - torch.lgamma(k + 1.0)[None, :]
-    cdf = torch.cumsum(torch.exp(log_pmf), dim=1).clamp_(max=1.0).numpy()
+    cdf = _poisson_cdf(c, torch.device("cpu"))[::16].contiguous().numpy()  # the rows of the uint8 levels
     draws = _Draws(ctx, 0, channels * height * width)
     _split(n, lambda a, b: _shot_kernel(src, dst, cdf, np.float32(c), draws.bases, draws.salts, a, b))
 
