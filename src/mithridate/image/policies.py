@@ -214,15 +214,32 @@ def space_table(
     return _TABLES[key]
 
 
+class _PerSampleScaled:
+    """Stands in for a scaled table when each sample has its own strength (one per sample, float32): an
+    entry looked up for sample i (samples first in every lookup) is scaled by strength[i] on the spot,
+    which gives what the table scaled at that strength would hold, bit for bit."""
+
+    def __init__(self, ops: torch.Tensor, table: torch.Tensor, strength: torch.Tensor) -> None:
+        self.ops, self.table, self.strength = ops.expand_as(table), table, strength
+
+    def __getitem__(self, where: Any) -> torch.Tensor:
+        values = self.table[where]
+        strength = self.strength.view(-1, *([1] * (values.dim() - 1)))
+        return scale_magnitudes(self.ops[where], values, strength)  # type: ignore[arg-type]
+
+
 def scaled_table(
-    cache_key: tuple, ops: torch.Tensor, table: torch.Tensor, strength: float
+    cache_key: tuple, ops: torch.Tensor, table: torch.Tensor, strength: float | torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """A table of published magnitudes (op ids `ops` broadcast to its shape) at a strength, for both signs:
     `scale_magnitudes` of the table and of its negation, computed once per (table, strength) and cached.
 
     Scaling is elementwise in (op, magnitude), so looking up a scaled entry gives what scaling the drawn
-    magnitude would, bit for bit, for a dozen fewer kernel launches per batch.
+    magnitude would, bit for bit, for a dozen fewer kernel launches per batch. A strength per sample (a
+    float32 tensor) gets `_PerSampleScaled` lookups instead, which scale what they look up.
     """
+    if isinstance(strength, torch.Tensor):
+        return _PerSampleScaled(ops, table, strength), _PerSampleScaled(ops, -table, strength)  # type: ignore[return-value]
     key = ("scaled", *cache_key, float(strength))
     if key not in _TABLES:
         ops = ops.expand_as(table)
@@ -289,10 +306,38 @@ class Policy(ABC):
 
     @abstractmethod
     def _draw(
-        self, key: Key, index: torch.Tensor, height: int, width: int, strength: float
+        self, key: Key, index: torch.Tensor, height: int, width: int, strength: float | torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """Ops (N, W, D), magnitudes (N, W, D) at `strength` (`scale_magnitudes` of the published ones,
-        float32) and weights (N, W + 1) or None, for every sample (the dose's p gates them afterwards)."""
+        float32; one strength, or one per sample as a float32 tensor, looked up through `scaled_table`) and
+        weights (N, W + 1) or None, for every sample (the dose's p gates them afterwards)."""
+
+    def _doses(
+        self, progress: float | torch.Tensor | None, n: int, device: torch.device
+    ) -> tuple[float | torch.Tensor, float | torch.Tensor]:
+        """The dose's (p, strength) at `progress`: numbers for one progress, float32 tensors (n,) on `device`
+        for one progress per sample (the schedule is evaluated once per distinct value, on the host).
+
+        Progress per sample lets a sampler give each sample the progress at which it was drawn, so a ramping
+        dose does not depend on the batch size. Where every sample gets the same dose, numbers come back, and
+        the draws are those of a call with that one progress.
+        """
+        if not isinstance(progress, torch.Tensor):
+            dose = self.schedule(self.progress if progress is None else progress)
+            return dose.p, dose.strength
+        if progress.shape != (n,) or not progress.dtype.is_floating_point:
+            raise ValueError(
+                f"progress: expected a number or a floating tensor of one progress per sample, shape ({n},), "
+                f"got {progress.dtype} of shape {tuple(progress.shape)}"
+            )
+        values, inverse = torch.unique(progress.detach().to("cpu", torch.float64), return_inverse=True)
+        doses = [self.schedule(value) for value in values.tolist()]
+        if len({(dose.p, dose.strength) for dose in doses}) <= 1:
+            dose = doses[0] if doses else self.schedule(self.progress)
+            return dose.p, dose.strength
+        p = torch.tensor([dose.p for dose in doses], dtype=torch.float32)[inverse]
+        strength = torch.tensor([dose.strength for dose in doses], dtype=torch.float32)[inverse]
+        return p.to(device), strength.to(device)
 
     def sample(
         self,
@@ -301,14 +346,15 @@ class Policy(ABC):
         *,
         index: Any = None,
         epoch: int = 0,
-        progress: float | None = None,
+        progress: float | torch.Tensor | None = None,
         device: torch.device | str | None = None,
     ) -> Plan:
         """Draw the plan of a batch of n images of `size` (H, W).
 
         With `index` (one non-negative integer per sample, e.g. dataset indices) each sample's draws
         depend only on (seed, epoch, index): the batch split does not matter. Without it, a call
-        counter stands in, so that repeated calls draw differently.
+        counter stands in, so that repeated calls draw differently. `progress` (training progress in
+        [0, 1] for the dose schedule; None = `self.progress`) is one number, or a tensor of one per sample.
         """
         n = _check_int("n", n, 0)
         height, width = (_check_int("size", int(v), 0) for v in size)
@@ -320,13 +366,16 @@ class Policy(ABC):
         else:
             key = Key(self.seed, epoch, None)
             index_tensor = as_index(index, n, device)
-        dose = self.schedule(self.progress if progress is None else progress)
-        ops, magnitudes, weights = self._draw(key, index_tensor, height, width, dose.strength)
-        if dose.p >= 1.0 and dose.strength != 0.0:
+        p, strength = self._doses(progress, n, index_tensor.device)
+        ops, magnitudes, weights = self._draw(key, index_tensor, height, width, strength)
+        if isinstance(p, torch.Tensor):  # a dose per sample
+            gate = (key.uniform(index_tensor, _GATE)[:, 0] < p) & (strength != 0.0)
+        elif p >= 1.0 and strength != 0.0:
             return Plan.drawn(ops, magnitudes, weights)  # every gate is open: uniforms lie in [0, 1)
-        gate = key.uniform(index_tensor, _GATE)[:, 0] < dose.p
-        if dose.strength == 0.0:
-            gate = torch.zeros_like(gate)
+        else:
+            gate = key.uniform(index_tensor, _GATE)[:, 0] < p
+            if strength == 0.0:
+                gate = torch.zeros_like(gate)
         ops = torch.where(gate.view(-1, 1, 1), ops, torch.zeros_like(ops))
         magnitudes = torch.where(gate.view(-1, 1, 1), magnitudes, torch.zeros_like(magnitudes))
         if weights is not None:
@@ -347,8 +396,11 @@ class Policy(ABC):
         out = apply_plan(batch.images, plan, interpolation=self.interpolation, fill=self.fill)
         return batch.restore(out)
 
-    def __call__(self, images: Any, index: Any = None, epoch: int = 0, progress: float | None = None) -> Any:
-        """Augment images: each sample draws its own ops and magnitudes, reproducibly (see `sample`).
+    def __call__(
+        self, images: Any, index: Any = None, epoch: int = 0, progress: float | torch.Tensor | None = None
+    ) -> Any:
+        """Augment images: each sample draws its own ops and magnitudes, reproducibly (see `sample`; `progress`
+        is one number or one per sample).
 
         A batch on an accelerator that the torch path applies gets its plan drawn on the host (the same
         draws), unless the indices are already on the device: its groups by op are then counted without
@@ -417,7 +469,7 @@ class TrivialAugmentWide(Policy):
     def _own_params(self) -> list[tuple[str, Any, Any]]:
         return [("b", self.num_magnitude_bins, 31)]
 
-    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int, strength: float):
+    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int, strength: float | torch.Tensor):
         bins, device = self.num_magnitude_bins, index.device
         ids, table, signed = space_table(TRIVIAL_WIDE_SPACE, bins, height, width, device)
         cache_key = (id(TRIVIAL_WIDE_SPACE), bins, height, width, str(device))
@@ -447,7 +499,7 @@ class RandAugment(Policy):
     def _own_params(self) -> list[tuple[str, Any, Any]]:
         return [("n", self.num_ops, 2), ("m", self.magnitude, 9), ("b", self.num_magnitude_bins, 31)]
 
-    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int, strength: float):
+    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int, strength: float | torch.Tensor):
         n, k, bins, device = index.shape[0], self.num_ops, self.num_magnitude_bins, index.device
         ids, table, signed = space_table(RAND_SPACE, bins, height, width, device)
         if k == 0:
@@ -502,7 +554,7 @@ class AutoAugment(Policy):
             _TABLES[key] = tuple(t.to(device) for t in tables)  # type: ignore[assignment]
         return _TABLES[key]
 
-    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int, strength: float):
+    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int, strength: float | torch.Tensor):
         op, prob, mag, sign = self._tables(height, width, index.device)
         cache_key = ("auto", self.policy, height, width, str(index.device))
         positive, negative = scaled_table(cache_key, op, mag, strength)
@@ -560,7 +612,7 @@ class AugMix(Policy):
             ("o", "all" if self.all_ops else "partial", "all"),
         ]
 
-    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int, strength: float):
+    def _draw(self, key: Key, index: torch.Tensor, height: int, width: int, strength: float | torch.Tensor):
         n, w = index.shape[0], self.mixture_width
         depth_max = self.chain_depth if self.chain_depth > 0 else self._MAX_DEPTH
         space = self._space()

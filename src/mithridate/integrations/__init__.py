@@ -1,5 +1,5 @@
 """Integrations with data pipelines: torch Dataset/DataLoader (more to come: Hugging Face datasets, Ray)."""
 
-from .torch import AugmentCollate, Indexed, IndexedDataset
+from .torch import AugmentCollate, BatchKeys, EpochSampler, Indexed, IndexedDataset, SampleKey
 
-__all__ = ["AugmentCollate", "Indexed", "IndexedDataset"]
+__all__ = ["AugmentCollate", "BatchKeys", "EpochSampler", "Indexed", "IndexedDataset", "SampleKey"]
