@@ -1,12 +1,11 @@
 """Run under TRITON_INTERPRET=1 by test_native.py: the fused Triton path against the torch path on the CPU.
 
 Triton's interpreter evaluates `tl.fma` as a product and a sum, two roundings; a GPU fuses them. So that
-the interpreter computes what the GPU would, its fma is replaced by one through float64 (the product of
-two float32 is exact there; the sum then rounds twice, which differs from one rounding only when the
-float64 sum lands exactly halfway between two float32 values). It cannot call libdevice either: the
-geometry's float64 trigonometry goes through numpy, as the CPU path's does.
-uint8 cases must give the same bytes; float32 cases (images in [0, 1]) the same values to within a few ulps,
-since torch's CPU kernels round their last bits in ways of their own (test_native.py allows 1e-6).
+the interpreter computes what the GPU would, its fma is replaced by an exact one (`_exactness.fma32`). It
+cannot call libdevice either: the geometry's float64 trigonometry goes through numpy, as the CPU path's does.
+uint8 cases must give the compiled CPU path's bytes (the same on every CPU; the torch path where numba is
+missing); float32 cases (images in [0, 1]) the torch path's values to within a few ulps, since torch's CPU
+kernels round their last bits in ways of their own (test_native.py allows 1e-6).
 Prints one JSON line: for each case, the share of identical values and the largest difference.
 """
 
@@ -21,14 +20,16 @@ import triton.language as tl
 from triton.runtime import interpreter
 
 import mithridate as mt
-from mithridate.image import OPS, Plan, _gpu_check, apply_plan
+from _exactness import fma32
+from mithridate.image import OPS, Plan, _gpu_check, apply_plan, native
 from mithridate.image.native import _gpu
 from mithridate.image.ops import geometric_matrices
 
 
 def _fused(self, x, y, z):
-    exact = x.data.astype(np.float64) * y.data.astype(np.float64) + z.data.astype(np.float64)
-    return interpreter.TensorHandle(exact.astype(z.data.dtype), z.dtype.scalar)
+    if z.data.dtype == np.float32:
+        return interpreter.TensorHandle(fma32(x.data, y.data, z.data), z.dtype.scalar)
+    raise NotImplementedError(f"an exact fma of {z.data.dtype}: the kernels fuse float32 only")
 
 
 interpreter.InterpreterBuilder.create_fma = _fused
@@ -52,6 +53,11 @@ class NumpyLibdevice:
 
 
 _gpu.libdevice = NumpyLibdevice()
+
+
+def _reference_backend(dtype: torch.dtype) -> str:
+    """The compiled CPU path for uint8 (it always fuses, as a GPU does), else the torch path."""
+    return "native" if dtype == torch.uint8 and native.available() else "torch"
 
 
 def main(seed: int) -> None:
@@ -82,7 +88,7 @@ def main(seed: int) -> None:
         images, plan = _gpu_check.check_batch(*shape, dtype=dtype, seed=1000 * seed + case)
         options = {"interpolation": interpolation, "fill": fill}
         fused = apply_plan(images, plan, backend="triton", **options)
-        reference = apply_plan(images, plan, backend="torch", **options)
+        reference = apply_plan(images, plan, backend=_reference_backend(dtype), **options)
         difference = (fused.double() - reference.double()).abs()
         key = f"{str(dtype)[6:]} C{channels} {height}x{width} W{chains} D{depth} {interpolation} fill={fill}"
         if dtype == torch.uint8:
@@ -110,7 +116,7 @@ def _policies(generator: torch.Generator) -> dict:
         plan = policy.sample(len(images), (12, 13))
         options = {"interpolation": policy.interpolation, "fill": policy.fill}
         fused = apply_plan(images, plan, backend="triton", **options)
-        reference = apply_plan(images, plan, backend="torch", **options)
+        reference = apply_plan(images, plan, backend=_reference_backend(images.dtype), **options)
         difference = (fused.int() - reference.int()).abs()
         results[f"policy {text}"] = {"identical": float((difference == 0).float().mean()), "max": int(difference.max())}
         floats = torch.rand(images.shape, generator=generator)  # float32 in [0, 1], fills in those units

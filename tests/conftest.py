@@ -56,3 +56,19 @@ def _one_thread_per_xdist_worker():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def torchvision_grid_in_our_order(monkeypatch):
+    """torchvision's affine grid computed in the torch path's order (`_exactness.reference_grid`).
+
+    torchvision multiplies pixel centres by the matrix with `bmm`, whose rounding is the BLAS library's (fused
+    by MKL on Intel CPUs, not on AMD ones); the grid here is the same product in one fixed order, so that its
+    ops can be compared with ours exactly on any CPU. What differs with torchvision's own grid is bounded by
+    `test_functional_reference.test_geometry_with_torchvisions_own_grid`.
+    """
+    from torchvision.transforms.v2.functional import _geometry
+
+    from _exactness import reference_grid
+
+    monkeypatch.setattr(_geometry, "_affine_grid", reference_grid)

@@ -593,6 +593,7 @@ EXACT_NATIVE = ("jpeg_compression", "pixelate", "impulse_noise", "shot_noise", "
 """Compiled kernels without transcendental functions or resampling: the torch kernels' bytes, always."""
 
 
+@pytest.mark.exactness
 @pytest.mark.parametrize("name", CORRUPTIONS)
 def test_native_path_agrees_with_torch_path(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """CPU uint8 batches take the compiled kernels of `_native`; MITHRIDATE_NATIVE=0 forces the torch ones.

@@ -1,4 +1,5 @@
-"""The compiled CPU path (`image.native`) against the torch path: the same bytes for any plan, image and option."""
+"""The compiled CPU path (`image.native`) against the torch path: the same bytes for any plan, image and option
+wherever torch's kernels fuse multiply-adds (AVX2, AVX-512), within `_exactness.DEFAULT_BOUND` elsewhere."""
 
 from __future__ import annotations
 
@@ -18,9 +19,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mithridate as mt
+from _exactness import TORCH_FUSES, assert_paths_agree
 from mithridate.image import OP_IDS, OPS, Plan, apply_plan, native
 
-pytestmark = pytest.mark.skipif(not native.available(), reason="numba is not installed or MITHRIDATE_NATIVE=0")
+pytestmark = [
+    pytest.mark.skipif(not native.available(), reason="numba is not installed or MITHRIDATE_NATIVE=0"),
+    pytest.mark.exactness,
+]
 
 _RANGES = {  # magnitudes across each op's hard limits and past the published ranges (overdoses)
     "ShearX": (-1.5, 1.5),
@@ -74,6 +79,8 @@ def random_images(generator: torch.Generator, n: int, channels: int, height: int
     interpolation=st.sampled_from(["nearest", "bilinear"]),
 )
 def test_native_equals_torch_for_any_plan(seed, n, channels, height, width, chains, depth, fill, interpolation):
+    if not TORCH_FUSES:
+        pytest.skip("torch rounds products apart here: the share of differing values is bounded on large batches")
     generator = torch.Generator().manual_seed(seed)
     images = random_images(generator, n, channels, height, width)
     plan = random_plan(generator, n, chains, depth)
@@ -100,7 +107,9 @@ def test_native_equals_torch_on_large_photos(size, interpolation):
     ops = torch.arange(len(OPS)).repeat(2).view(-1, 1, 1)  # every op of the table, twice
     plan = Plan(ops, torch.where(ops == plan.ops, plan.magnitudes, torch.ones_like(plan.magnitudes)))
     native_result = apply_plan(images, plan, interpolation=interpolation, backend="native")
-    assert torch.equal(native_result, apply_plan(images, plan, interpolation=interpolation, backend="torch"))
+    reference = apply_plan(images, plan, interpolation=interpolation, backend="torch")
+    # one op per image: one level at most, or a neighbour's value under nearest-neighbour resampling
+    assert_paths_agree(native_result, reference, levels=1 if interpolation == "bilinear" else None)
 
 
 @pytest.mark.parametrize(
@@ -115,7 +124,7 @@ def test_policies_give_the_same_images_on_both_paths(policy, photos, monkeypatch
     compiled = augment(images, index=index)
     monkeypatch.setenv("MITHRIDATE_NATIVE", "0")
     assert not native.available()
-    assert torch.equal(augment(images, index=index), compiled)
+    assert_paths_agree(compiled, augment(images, index=index))
 
 
 def test_results_do_not_depend_on_threads_or_layout(photos):
@@ -220,7 +229,8 @@ def test_every_rgb_colour_gives_the_same_luma_blend(op):
     images = torch.stack([red, green, blue], dim=1)
     magnitudes = torch.tensor([-0.8, -0.3, 0.37, 0.9], dtype=torch.float64).repeat(64).view(-1, 1, 1)
     plan = Plan(torch.full((256, 1, 1), OP_IDS[op]), magnitudes)
-    assert torch.equal(apply_plan(images, plan, backend="native"), apply_plan(images, plan, backend="torch"))
+    compiled, reference = apply_plan(images, plan, backend="native"), apply_plan(images, plan, backend="torch")
+    assert_paths_agree(compiled, reference, share=1e-2, levels=1)  # Color without fusing: 3.7e-3 of the values
 
 
 @pytest.mark.skipif(
@@ -228,9 +238,10 @@ def test_every_rgb_colour_gives_the_same_luma_blend(op):
 )
 def test_fused_triton_path_equals_torch_in_the_interpreter():
     """The fused GPU kernels, run by Triton's interpreter on the CPU (its fma made a true fma, as on a GPU),
-    give the torch path's bytes: every op, both interpolations, fills, gray images, chains and mixing; on
-    float32 images the same values to within a few ulps (torch's CPU kernels sum Contrast's mean and, on
-    narrow images, the bilinear weights in orders of their own)."""
+    give the compiled CPU path's bytes: every op, both interpolations, fills, gray images, chains and mixing;
+    on float32 images the torch path's values to within a few ulps (torch's CPU kernels sum Contrast's mean
+    and, on narrow images, the bilinear weights in orders of their own; 1e-5 where they round products
+    apart, under ATEN_CPU_CAPABILITY=default)."""
     script = Path(__file__).with_name("_triton_check.py")
     env = {**os.environ, "TRITON_INTERPRET": "1"}
     for seed in (0, 1):
@@ -239,8 +250,10 @@ def test_fused_triton_path_equals_torch_in_the_interpreter():
         results = json.loads(run.stdout.strip().splitlines()[-1])
         assert len(results) == 27
         for case, result in results.items():
-            if case.startswith("float32"):  # torch's CPU kernels round their last bits in ways of their own
-                assert result["identical"] > 0.8 and result["max"] <= 1e-6, case
+            if case.startswith("float32 policy") and not TORCH_FUSES:  # stepped ops anywhere in the chains
+                assert result["identical"] > 0.8, case  # an ulp may cross a Posterize or Equalize level
+            elif case.startswith("float32"):  # torch's CPU kernels round their last bits in ways of their own
+                assert result["identical"] > 0.8 and result["max"] <= (1e-6 if TORCH_FUSES else 1e-5), case
             else:
                 assert result == {"identical": 1.0, "max": 0}, case
 
@@ -304,7 +317,7 @@ def test_a_policy_call_on_a_cuda_batch_never_waits_for_the_device():
 def test_the_fused_gpu_path_checks_itself_once_per_configuration_and_turns_off_when_a_byte_differs(monkeypatch):
     """Before "auto" takes the fused path on a device, a batch through every op must give the CPU's bytes there
     (`_gpu_check`): checked once per configuration; one differing byte warns and turns the Triton paths off, so
-    a GPU whose compiler computes otherwise changes no result. The kernels are stood in for by the torch path."""
+    a GPU whose compiler computes otherwise changes no result. The kernels are stood in for by the CPU paths."""
     from mithridate import _switch
     from mithridate.image import _gpu_check
 
@@ -317,7 +330,8 @@ def test_the_fused_gpu_path_checks_itself_once_per_configuration_and_turns_off_w
     def faithful(images, ops, magnitudes, weights, fill, interpolation, mix):
         runs.append(images.shape)
         options = {"interpolation": interpolation, "fill": fill}
-        return apply_plan(images, Plan(ops, magnitudes, weights), backend="torch", **options)
+        backend = "native" if images.dtype == torch.uint8 else "torch"  # what the check compares with
+        return apply_plan(images, Plan(ops, magnitudes, weights), backend=backend, **options)
 
     def off_by_one(*args):
         out = faithful(*args)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from torchvision.transforms import v2
 
 import mithridate as mt
+from _exactness import TORCH_FUSES
 from mithridate.image import OPS, Plan
 from mithridate.image.policies import (
     _AUGMIX_PARTIAL_SPACE,
@@ -78,6 +79,15 @@ def _replay_with_torchvision(tv_policy, image: torch.Tensor, ops, magnitudes) ->
     return image
 
 
+@pytest.fixture
+def torchvision_exactly(torchvision_grid_in_our_order, monkeypatch):
+    """The replays compare bytes: torchvision's grid in our order (see conftest), and where torch's kernels
+    round products apart (ATEN_CPU_CAPABILITY=default) the torch path, which follows them there (the compiled
+    path always fuses: test_native.py bounds the difference)."""
+    if not TORCH_FUSES:
+        monkeypatch.setenv("MITHRIDATE_NATIVE", "0")
+
+
 @pytest.mark.parametrize(
     ("policy_string", "tv_class"),
     [
@@ -88,6 +98,8 @@ def _replay_with_torchvision(tv_policy, image: torch.Tensor, ops, magnitudes) ->
         ("ta_wide-ibilinear-f17_99_230", v2.TrivialAugmentWide),
     ],
 )
+@pytest.mark.exactness
+@pytest.mark.usefixtures("torchvision_exactly")
 @pytest.mark.parametrize("size", [(32, 32), (45, 37)])
 def test_single_chain_policies_equal_torchvision_replay(policy_string, tv_class, size, photos):
     """Every sample of a batch equals torchvision applying the same ops and magnitudes to it alone."""
@@ -102,6 +114,8 @@ def test_single_chain_policies_equal_torchvision_replay(policy_string, tv_class,
         assert torch.equal(ours[i], expected), f"sample {i}: {plan.describe(i)}"
 
 
+@pytest.mark.exactness
+@pytest.mark.usefixtures("torchvision_exactly")
 def test_augmix_equals_torchvision_ops_mixed_and_rounded():
     """AugMix chains are torchvision's ops; the mix is rounded where torchvision truncates (<= 1 level)."""
     policy = mt.image.AugMix(seed=5)

@@ -2,9 +2,10 @@
 
 Triton's interpreter tests the kernels bit for bit on the CPU, and they compile offline to real GPUs' code
 with exact float arithmetic; neither runs the real compiler's output on a real GPU. So before the first
-batch of a configuration, a small batch that gives every op to two samples runs on the device and through
-the torch path on the CPU: the bytes must be equal for uint8, the values within a few ulps for float32 (one
-host sync per configuration and process). A configuration is what selects the compiled kernels: device,
+batch of a configuration, a small batch that gives every op to two samples runs on the device and on the
+CPU, through the compiled path for uint8 (the same bytes on every CPU: it fuses multiply-adds as a GPU does)
+and the torch path for float32: the bytes must be equal for uint8, the values within a few ulps for float32
+(one host sync per configuration and process). A configuration is what selects the compiled kernels: device,
 dtype, channels, interpolation, fill or not, the plan's chains, steps and weights, and the kind of each
 image side (Triton compiles one kernel per kind of
 integer argument: 1, a multiple of 16, or other); the check batch has the same. A difference or a failure
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 import torch
 
 from .._switch import triton_enabled, triton_failed
+from . import native
 from .ops import OP_IDS, OPS
 from .plan import Plan
 
@@ -112,7 +114,8 @@ def _check(
     images, plan = batch
     channels = images.shape[1]
     options = {"interpolation": interpolation, "fill": fill}
-    reference = apply_plan(images, plan, backend="torch", **options)
+    compiled = images.dtype == torch.uint8 and native.supports(images, interpolation, fill)
+    reference = apply_plan(images, plan, backend="native" if compiled else "torch", **options)
     try:
         fused = apply_plan(images.to(device), plan.to(device), backend="triton", **options).cpu()
     except Exception as error:  # a compiler or driver that rejects the kernels must not stop training

@@ -100,11 +100,20 @@ def _base_grid(height: int, width: int, dtype: torch.dtype, device: torch.device
 
 
 def _sampling_grid(theta: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """The grid_sample grid (n, H, W, 2) of per-sample matrices, as torchvision's `_affine_grid`."""
+    """The grid_sample grid (n, H, W, 2) of per-sample matrices: torchvision's `_affine_grid`, in a fixed order.
+
+    torchvision multiplies the pixel centres (x, y, 1) by the rescaled matrix with `bmm`, whose rounding
+    is the BLAS library's choice: Intel's MKL fuses the second product into the first on Intel CPUs, and
+    computes both products apart on AMD ones. Here the point is `fma(y, r10, x r00) + r20` on every CPU
+    (`addcmul` fuses wherever torch's kernels have a fused multiply-add: AVX2, AVX-512, CUDA), the order the
+    compiled CPU and GPU paths repeat.
+    """
     n, dtype, device = theta.shape[0], theta.dtype, theta.device
     scale = constant((0.5 * width, 0.5 * height), dtype, device)
-    rescaled = theta.transpose(1, 2).div(scale)
-    grid = _base_grid(height, width, dtype, device).expand(n, -1, -1).bmm(rescaled)
+    rescaled = theta.transpose(1, 2).div(scale).view(n, 1, 3, 2)  # rows: x factors, y factors, offsets
+    base = _base_grid(height, width, dtype, device).view(height * width, 3, 1)
+    x, y = base[:, 0], base[:, 1]  # (H * W, 1) each
+    grid = torch.addcmul(x * rescaled[:, :, 0], y, rescaled[:, :, 1]).add_(rescaled[:, :, 2])
     return grid.view(n, height, width, 2)
 
 

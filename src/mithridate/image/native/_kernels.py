@@ -252,7 +252,7 @@ def affine_nearest(src, dst, rescaled, fill, index):
     """Nearest-neighbour resampling through one matrix, as grid_sample(align_corners=False) computes it.
 
     `rescaled` is torchvision's (3, 2) grid matrix (theta transposed over half the size); the grid point
-    of output pixel (x, y) is (bx r00 + by r10 + r20, ...) with the products and sums in bmm's order,
+    of output pixel (x, y) is fma(by, r10, bx r00) + r20 (the torch path's order, `_sampling_grid`),
     unnormalised as (g + 1) size / 2 - 1/2 (fused) and rounded half-even. Outside pixels take `fill`.
     `index` is scratch of at least W int32.
     """
