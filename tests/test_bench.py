@@ -53,6 +53,30 @@ def test_make_batch_gives_real_uint8_photos() -> None:
         make_batch(4, 2)
 
 
+def test_make_batch_takes_cifar_images_from_a_data_root_or_any_folder_below(tmp_path) -> None:
+    """--cifar takes the data root, a dataset root (its train/ images only) or a class folder; a folder with
+    no image below it is a clear error."""
+    import PIL.Image
+
+    for split, level in (("train", 40), ("test", 200)):
+        for label in ("cat", "dog"):
+            folder = tmp_path / "data" / "cifar" / split / label
+            folder.mkdir(parents=True)
+            for i in range(3):
+                PIL.Image.new("RGB", (32, 32), (level + i, level, level)).save(folder / f"{i}.png")
+    for root in (tmp_path / "data", tmp_path / "data" / "cifar", tmp_path / "data" / "cifar" / "train"):
+        images, source = make_batch(32, 6, root)
+        assert source == "CIFAR-10 subset" and images.shape == (6, 3, 32, 32)
+        assert int(images.max()) < 100  # the training images only (levels 40-42), not test's (200-202)
+    images, _ = make_batch(32, 2, tmp_path / "data" / "cifar" / "test" / "cat")
+    assert int(images.min()) >= 200
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"expected \.png or \.jpg images below .*empty"):
+        make_batch(32, 2, tmp_path / "empty")
+    with pytest.raises(ValueError, match="is not a folder"):
+        make_batch(32, 2, tmp_path / "missing")
+
+
 def test_measure_per_image_runs_on_enough_images_and_batch_runs_enough_calls() -> None:
     seen: list[int] = []
 

@@ -352,7 +352,10 @@ def _add_bench(subparsers: argparse._SubParsersAction) -> None:
         "--target-seconds", type=float, default=0.2, help="length of one repetition in seconds (default: 0.2)"
     )
     parser.add_argument(
-        "--cifar", default=None, help="CIFAR-10 image folder for 32x32 inputs (default: ../shared/data)"
+        "--cifar",
+        default=None,
+        help="folder with images below it for the 32x32 inputs: a data root, a dataset root (its train/ images) "
+        "or an image folder (default: $MITHRIDATE_CIFAR or ../shared/data/cifar10-small)",
     )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="folder of the outputs")
     parser.add_argument("--name", default=None, help="file name of the outputs (default: bench_<device>)")

@@ -19,17 +19,34 @@ __all__ = ["PHOTOS", "default_cifar_folder", "make_batch"]
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "colorwheel", "hubble_deep_field", "cat")
 
 
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
 def default_cifar_folder() -> Path | None:
-    """The CIFAR-10 subset's training images: `$MITHRIDATE_CIFAR`, or `../shared/data/cifar10-small/train`."""
-    candidates = [os.environ.get("MITHRIDATE_CIFAR"), "../shared/data/cifar10-small/train"]
+    """The CIFAR-10 subset: `$MITHRIDATE_CIFAR`, or `../shared/data/cifar10-small`, where images are below it."""
+    candidates = [os.environ.get("MITHRIDATE_CIFAR"), "../shared/data/cifar10-small"]
     for candidate in candidates:
-        if candidate and any(Path(candidate).glob("*/*.*")):
+        if candidate and Path(candidate).is_dir() and any(_image_files(Path(candidate))):
             return Path(candidate)
     return None
 
 
+def _image_files(folder: Path) -> list[Path]:
+    """Every image below `folder`, at any depth; only the training split's where a `train` folder holds some
+    (a data root such as `../shared/data`, a dataset root with `train/` and `test/`, or a class folder)."""
+    files = sorted(path for path in folder.rglob("*") if path.suffix.lower() in _IMAGE_SUFFIXES and path.is_file())
+    training = [path for path in files if "train" in path.relative_to(folder).parts[:-1]]
+    return training or files
+
+
 def _cifar(n: int, folder: Path) -> np.ndarray:
-    files = sorted(path for path in folder.glob("*/*") if path.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    if not folder.is_dir():
+        raise ValueError(f"cifar: expected a folder of images, {folder} is not a folder")
+    files = _image_files(folder)
+    if not files:
+        raise ValueError(
+            f"cifar: expected .png or .jpg images below {folder} (e.g. ../shared/data/cifar10-small), found none"
+        )
     step = max(len(files) // n, 1)
     chosen = (files[::step] * (n // max(len(files[::step]), 1) + 1))[:n]
     return np.stack([np.asarray(PIL.Image.open(path).convert("RGB").resize((32, 32))) for path in chosen])
