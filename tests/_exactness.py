@@ -52,15 +52,11 @@ def fma32(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 def _torch_fuses() -> bool:
-    """Whether torch's CPU kernels fuse `c + a * b` here: in a vector loop (64 values) and its scalar tail."""
+    """Whether torch's CPU kernels fuse `c + a * b` here, in a vector loop (64 values) and its scalar tail both
+    (GCC's x86 builds with AVX2 or AVX-512 do; a build that fuses one and not the other counts as not fusing)."""
     x = torch.full((67,), 1.0 + 2.0**-13)  # x * x = 1 + 2**-12 + 2**-26: the last term is lost unless fused
     out = torch.addcmul(torch.full((67,), -(1.0 + 2.0**-12)), x, x)
-    fused = out == 2.0**-26
-    if bool(fused.all()):
-        return True
-    if bool((out == 0).all()):
-        return False
-    raise AssertionError(f"torch fuses some multiply-adds and not others ({int(fused.sum())} of 67): unexpected")
+    return bool((out == 2.0**-26).all())
 
 
 TORCH_FUSES = _torch_fuses()
