@@ -1,5 +1,5 @@
-"""The sweep summary (means, t intervals, diversity, best dose, verdicts, text table) and the report (PNG
-figures, one self-contained HTML page, checked in headless Chromium)."""
+"""The sweep summary (means, t intervals, diversity, best dose, the paired comparison with dose 0, verdicts,
+text table) and the report (PNG figures, one self-contained HTML page, checked in headless Chromium)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 
 from mithridate.experiments.records import RunRecord, SweepSpec
 from mithridate.experiments.report import FIGURE_FILES, write_report, write_summary_json
-from mithridate.experiments.summary import Estimate, summarize, t_quantile_975
+from mithridate.experiments.summary import Estimate, PairedComparison, summarize, t_quantile_975
 
 T2 = 4.302652729749464  # t_{0.975, 2}, for n = 3 seeds
 CORRUPTIONS = ("gaussian_noise", "shot_noise", "defocus_blur", "motion_blur", "contrast", "fog", "jpeg", "pixelate")
@@ -67,13 +67,15 @@ def sweep(spec: SweepSpec, clean: dict[float, list[float]], **kwargs) -> list[Ru
 # summarize --------------------------------------------------------------------------------------------
 
 
-def test_t_quantiles_match_scipy():
-    stats = pytest.importorskip("scipy.stats")
-    for df in [*range(1, 61), 75, 100, 250, 1000, 10**6]:
-        assert t_quantile_975(df) == pytest.approx(stats.t.ppf(0.975, df), abs=1e-7), df
-    assert t_quantile_975(2) == pytest.approx(4.3027, abs=1e-4)
-    with pytest.raises(ValueError, match="degrees of freedom"):
-        t_quantile_975(0)
+def test_t_quantiles_known_values():
+    # published t_{0.975, df} (the values of the table this replaced), and df = 1000 near the normal 1.959964
+    known = {1: 12.706204736, 2: 4.302652730, 10: 2.228138852, 29: 2.045229642, 30: 2.042272456, 1000: 1.962339081}
+    for df, value in known.items():
+        assert t_quantile_975(df) == pytest.approx(value, abs=1e-7), df
+    assert isinstance(t_quantile_975(5), float)
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="degrees of freedom"):
+            t_quantile_975(bad)
 
 
 def test_means_and_t_intervals_by_hand():
@@ -129,10 +131,13 @@ def test_without_dose_zero_there_is_no_diversity():
     spec = SweepSpec(doses=(0.5, 1.0), seeds=2)
     summary = summarize(sweep(spec, {0.5: [0.9, 0.91], 1.0: [0.92, 0.93]}), spec)
     assert all(row.diversity.mean is None and row.diversity.n == 0 for row in summary.rows)
-    assert summary.zero is None and summary.best_beats_zero is None
+    assert summary.zero is None and summary.best_beats_zero is None and summary.paired_vs_dose0 is None
+    assert all(row.paired is None for row in summary.rows)
     assert any("No dose-0 run" in note for note in summary.notes)
-    assert "n/a" in summary.format_table()
+    assert "n/a" in summary.format_table() and "P(> dose 0)" not in summary.format_table()
+    assert "no dose-0 runs" in summary.verdict()
     assert summary.to_dict()["rows"][0]["diversity"]["mean"] is None
+    assert summary.to_dict()["paired_vs_dose0"] is None
 
 
 def test_a_seed_without_dose_zero_run_has_no_diversity():
@@ -157,20 +162,127 @@ def test_best_dose_and_tie_break():
     assert tie.best_dose == 0.5
 
 
-def test_best_beats_zero_beyond_both_intervals():
+def test_best_beats_zero_paired_by_seed():
     spec = SweepSpec(doses=(0.0, 1.0, 2.0), seeds=3)
     clear = summarize(sweep(spec, {0.0: [0.80, 0.81, 0.82], 1.0: [0.90, 0.91, 0.92], 2.0: [0.85, 0.86, 0.87]}), spec)
     assert clear.best_dose == 1.0
-    assert clear.best.clean.low > clear.zero.clean.high
-    assert clear.best_beats_zero is True
-    # higher mean, but the intervals overlap: 0.80..0.84 widens to about ±0.05
-    close = summarize(sweep(spec, {0.0: [0.80, 0.82, 0.84], 1.0: [0.83, 0.85, 0.87], 2.0: [0.8, 0.8, 0.8]}), spec)
-    assert close.best_dose == 1.0 and close.best.clean.mean > close.zero.clean.mean
-    assert close.best_beats_zero is False
-    assert "does not beat dose 0" in close.format_table()
-    # the best dose is dose 0 itself
+    assert clear.best_beats_zero is True and clear.paired_vs_dose0.better is True
+    assert clear.paired_vs_dose0.mean_difference == pytest.approx(0.10)
+    # the best dose is dose 0 itself: nothing to pair, and no dose beats it
     zero = summarize(sweep(spec, {0.0: [0.9, 0.9, 0.9], 1.0: [0.8, 0.8, 0.8]}), spec)
-    assert zero.best_dose == 0.0 and zero.best_beats_zero is False
+    assert zero.best_dose == 0.0 and zero.best_beats_zero is False and zero.paired_vs_dose0 is None
+    assert "No dose beats dose 0" in zero.verdict()
+    assert zero.rows[1].paired.mean_difference == pytest.approx(-0.10)  # the other doses are still compared
+    assert zero.to_dict()["paired_vs_dose0"] is None
+
+
+def test_shared_seed_effects_overlapping_intervals_but_paired_better():
+    """The motivating case: the seed moves both doses alike; each dose's interval is wide, the gain is not."""
+    spec = SweepSpec(doses=(0.0, 1.0), seeds=5)
+    base = [0.80, 0.84, 0.88, 0.82, 0.86]
+    gain = [0.010, 0.012, 0.008, 0.011, 0.009]
+    summary = summarize(sweep(spec, {0.0: base, 1.0: [b + g for b, g in zip(base, gain, strict=True)]}), spec)
+    assert summary.best_dose == 1.0
+    assert summary.best.clean.low < summary.zero.clean.high  # the unpaired intervals overlap
+    paired = summary.paired_vs_dose0
+    assert paired is summary.best.paired and paired.dose == 1.0
+    assert paired.seeds == (0, 1, 2, 3, 4) and paired.pairs == 5 and paired.unpaired_seeds == ()
+    assert paired.difference.values == pytest.approx(gain)
+    assert paired.mean_difference == pytest.approx(0.010)
+    assert paired.ci95_low > 0 and paired.better is True and summary.best_beats_zero is True
+    assert paired.p_improvement == 1.0
+    verdict = summary.verdict()
+    assert "It beats dose 0, paired by seed" in verdict and "P(improvement) = 1.00" in verdict
+    assert "+1.00 pp" in verdict and "beyond both" not in verdict
+    table = summary.format_table()
+    assert "Δ clean vs 0 (paired) pp" in table and "P(> dose 0)" in table
+    best_line = next(line for line in table.splitlines() if line.startswith("*"))
+    half = t_quantile_975(4) * float(np.std(gain, ddof=1)) / math.sqrt(5)
+    assert f"+1.00 ± {half * 100:.2f}" in best_line and best_line.endswith("1.00")
+    assert "Bouthillier et al., 2021" in table and "ties count half" in table
+
+
+def test_paired_interval_matches_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(7)
+    for n in (2, 3, 5, 12):
+        spec = SweepSpec(doses=(0.0, 0.5), seeds=n)
+        zero = rng.uniform(0.7, 0.9, n)
+        dose = zero + rng.normal(0.005, 0.01, n)
+        paired = summarize(sweep(spec, {0.0: list(zero), 0.5: list(dose)}), spec).rows[1].paired
+        differences = dose - zero
+        low, high = stats.t.interval(0.95, n - 1, loc=differences.mean(), scale=stats.sem(differences))
+        assert paired.mean_difference == pytest.approx(differences.mean(), abs=1e-12)
+        assert (paired.ci95_low, paired.ci95_high) == pytest.approx((low, high), abs=1e-9), n
+        test = stats.ttest_rel(dose, zero)  # the interval excludes 0 exactly when the paired t test rejects at 5%
+        assert paired.better == (test.pvalue < 0.05 and test.statistic > 0), n
+        assert paired.p_improvement == pytest.approx(np.mean(differences > 0))
+
+
+def test_mixed_sign_differences_are_not_better():
+    spec = SweepSpec(doses=(0.0, 1.0), seeds=4)
+    summary = summarize(sweep(spec, {0.0: [0.80, 0.80, 0.80, 0.80], 1.0: [0.83, 0.79, 0.82, 0.78]}), spec)
+    assert summary.best_dose == 1.0  # mean +0.5 points
+    paired = summary.paired_vs_dose0
+    assert paired.mean_difference == pytest.approx(0.005)
+    assert paired.ci95_low < 0 < paired.ci95_high
+    assert paired.better is False and summary.best_beats_zero is False
+    assert paired.p_improvement == 0.5
+    assert "It does not beat dose 0 beyond noise, paired by seed" in summary.verdict()
+    assert "higher in 2 of 4" in summary.verdict()
+
+
+def test_p_improvement_counts_ties_half():
+    spec = SweepSpec(doses=(0.0, 1.0), seeds=5)
+    # differences +1, 0, 0 (0.1 + 0.2 against 0.3: float noise is a tie), -1, +2 points: (1 + .5 + .5 + 0 + 1) / 5
+    summary = summarize(
+        sweep(spec, {0.0: [0.80, 0.80, 0.3, 0.80, 0.80], 1.0: [0.81, 0.80, 0.1 + 0.2, 0.79, 0.82]}), spec
+    )
+    paired = summary.rows[1].paired
+    assert paired.difference.values[1:3] == (0.0, 0.0)
+    assert paired.wins == 3.0 and paired.p_improvement == pytest.approx(0.6)
+    comparison = PairedComparison.of(1.0, {0: 0.9, 1: 0.9}, {0: 0.9, 1: 0.9})
+    assert comparison.p_improvement == 0.5 and comparison.mean_difference == 0.0
+    assert comparison.better is False  # an interval [0, 0] does not lie above 0
+
+
+def test_one_seed_pair_has_no_paired_interval():
+    spec = SweepSpec(doses=(0.0, 1.0), seeds=1)
+    summary = summarize(sweep(spec, {0.0: [0.8], 1.0: [0.9]}), spec)
+    paired = summary.paired_vs_dose0
+    assert paired.pairs == 1 and paired.mean_difference == pytest.approx(0.1)
+    assert paired.ci95_low is None and paired.ci95_high is None and paired.better is None
+    assert paired.p_improvement == 1.0 and summary.best_beats_zero is None
+    assert "one seed pair gives no interval" in summary.verdict()
+    assert "+10.00 ± –" in summary.format_table()
+    data = summary.to_dict()["paired_vs_dose0"]
+    assert data["pairs"] == 1 and data["ci95_low"] is None and data["better"] is None
+
+
+def test_only_seeds_at_both_doses_are_paired():
+    spec = SweepSpec(doses=(0.0, 1.0), seeds=4)
+    records = [
+        record(spec, 0.0, 0, 0.80),
+        record(spec, 0.0, 1, 0.70),
+        record(spec, 0.0, 2, 0.75),
+        record(spec, 1.0, 1, 0.74),
+        record(spec, 1.0, 2, 0.78),
+        record(spec, 1.0, 3, 0.99),  # no dose-0 run of seed 3: left out of the pairs
+    ]
+    summary = summarize(records, spec)
+    paired = summary.paired_vs_dose0
+    assert paired.seeds == (1, 2) and paired.unpaired_seeds == (0, 3)
+    assert paired.difference.values == pytest.approx((0.04, 0.03))
+    half = t_quantile_975(1) * float(np.std([0.04, 0.03], ddof=1)) / math.sqrt(2)
+    assert (paired.ci95_low, paired.ci95_high) == pytest.approx((0.035 - half, 0.035 + half))
+    assert paired.better is False  # df = 1: t = 12.7, the interval reaches below 0
+    assert any("seeds [0, 3] ran at only one of the two doses" in note for note in summary.notes)
+    # no seed at both doses: no pair, nothing told
+    lonely = summarize([record(spec, 0.0, 0, 0.8), record(spec, 1.0, 1, 0.9), record(spec, 1.0, 2, 0.9)], spec)
+    paired = lonely.paired_vs_dose0
+    assert paired.pairs == 0 and paired.mean_difference is None and paired.p_improvement is None
+    assert paired.better is None and lonely.best_beats_zero is None
+    assert "no seed ran at both" in lonely.verdict()
 
 
 def test_falls_at_overdose():
@@ -235,6 +347,20 @@ def test_summary_json(tmp_path):
     assert data["best_dose"] == 1.0 and data["spec"] == spec.to_dict() and data["spec_hash"] == spec.spec_hash()
     assert data["rows"][1]["clean_accuracy"]["mean"] == pytest.approx(0.905)
     assert data["rows"][1]["diversity"]["mean"] is None
+    paired = data["paired_vs_dose0"]
+    assert set(paired) == {
+        "dose", "baseline_dose", "pairs", "seeds", "differences", "mean_difference", "ci95_low", "ci95_high",
+        "p_improvement", "better", "unpaired_seeds",
+    }  # fmt: skip
+    assert paired["dose"] == 1.0 and paired["baseline_dose"] == 0.0 and paired["pairs"] == 2
+    assert paired["seeds"] == [0, 1] and paired["differences"] == pytest.approx([0.1, 0.09])
+    half = t_quantile_975(1) * 0.005 * math.sqrt(2) / math.sqrt(2)  # sd of (0.10, 0.09) = 0.005 * sqrt(2)
+    assert paired["mean_difference"] == pytest.approx(0.095)
+    assert (paired["ci95_low"], paired["ci95_high"]) == pytest.approx((0.095 - half, 0.095 + half))
+    assert paired["p_improvement"] == 1.0 and paired["better"] is True and data["best_beats_zero"] is True
+    assert data["rows"][1]["paired_vs_dose0"] == paired and data["rows"][0]["paired_vs_dose0"] is None
+    assert "ties count half" in data["definitions"]["p_improvement"]
+    assert "Bouthillier" in data["definitions"]["p_improvement_citation"]
 
 
 # report -----------------------------------------------------------------------------------------------
@@ -336,11 +462,42 @@ def test_report_html_is_self_contained(report):
         data = base64.b64decode(attrs["src"].split(",", 1)[1])
         assert PIL.Image.open(io.BytesIO(data)).size == (int(attrs["width"]), int(attrs["height"]))
     # content: the spec, the summary with the best dose highlighted, definitions, runs, versions
-    assert text.count('<tr class="best">') == 1 + 3  # the summary row and the three runs at the best dose
+    # the summary row, the paired row and the three runs at the best dose
+    assert text.count('<tr class="best">') == 1 + 1 + 3
     assert "small_cnn" in text and "Gontijo-Lopes" in text and "2.14.1" in text
     assert text.count("<figcaption>") == 4
     runs_table = text.split("<h2>Runs</h2>", 1)[1].split("</table>", 1)[0]
     assert runs_table.count("<tr") == runs + 1
+
+
+def test_report_shows_the_paired_comparison(report):
+    path, _ = report
+    text = path.read_text(encoding="utf-8")
+    spec, records = realistic_sweep()
+    summary = summarize(records, spec)
+    paired = summary.paired_vs_dose0
+    assert paired is not None and paired.better is True and paired.pairs == 3
+    section = text.split("<h2>Against dose 0, paired by seed</h2>", 1)[1].split("<h2>", 1)[0]
+    verdict = re.search(r'<p id="paired-verdict">(.*?)</p>', section).group(1)
+    assert "It beats dose 0, paired by seed" in verdict
+    assert (
+        f"{paired.mean_difference * 100:+.2f} pp" in verdict
+        and f"P(improvement) = {paired.p_improvement:.2f}" in verdict
+    )
+    table = section.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert table.count("<tr") == len(spec.doses) - 1  # every dose but dose 0
+    best_row = re.search(r'<tr class="best">(.*?)</tr>', table).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", best_row)
+    assert cells[1:] == [
+        "3",
+        f"{paired.mean_difference * 100:+.2f}",
+        f"{paired.ci95_low * 100:+.2f} to {paired.ci95_high * 100:+.2f}",
+        f"{paired.p_improvement:.2f}",
+        "better",
+    ]
+    assert "Per-seed differences at the best dose" in section
+    assert "ties count half" in section and "Bouthillier et al., 2021" in section
+    assert "<dt>P(improvement)</dt>" in text and "<dt>paired difference</dt>" in text
 
 
 def test_report_without_preview_and_with_degenerate_sweeps(tmp_path):
@@ -349,6 +506,7 @@ def test_report_without_preview_and_with_degenerate_sweeps(tmp_path):
     assert not (path.parent / "preview.png").exists()
     text = path.read_text()
     assert text.count("<img ") == 3 and "Small &lt;sweep&gt;" in text
+    assert "No dose-0 run: there is nothing to pair the doses with." in text
     for name in FIGURE_FILES[:3]:
         _check_png(path.parent / name)
     spec = SweepSpec(doses=(0.0,), seeds=2, axis="p")

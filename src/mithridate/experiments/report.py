@@ -8,8 +8,9 @@ and one self-contained HTML page (figures embedded as data: URIs, inline CSS, no
 - `affinity_diversity.png`: affinity against diversity, a point per dose coloured by clean accuracy;
 - `corruptions.png`: accuracy per corruption at the best dose against dose 0;
 - `preview.png`: the preview grid it is given (draws of the policy at the best dose), if any;
-- `report.html`: all of it on one page, with the spec, the summary table, the definitions, the per-run
-  table and the software versions.
+- `report.html`: all of it on one page, with the spec, the summary table, the paired comparison of each dose
+  with dose 0 (per-seed differences, their 95% interval, P(improvement)), the definitions, the per-run table
+  and the software versions.
 
 `write_summary_json(out_dir, summary)` writes `summary.json` (`Summary.to_dict`).
 """
@@ -41,11 +42,14 @@ from .summary import (
     DIVERSITY_DEFINITION,
     INTERVAL_LEGEND,
     NOT_AVAILABLE,
+    P_IMPROVEMENT_CITATION,
+    P_IMPROVEMENT_DEFINITION,
+    PAIRED_DEFINITION,
     DoseRow,
     Summary,
-    _check_records,
-    _diversity,
-    _dose,
+    check_records,
+    format_dose,
+    run_diversity,
 )
 
 __all__ = [
@@ -130,7 +134,7 @@ def dose_response_figure(summary: Summary, records: Sequence[RunRecord]) -> Figu
     axes.set_ylim(low, high + 0.14 * (high - low))  # headroom for the note on the best dose
     right_half = (best.dose - doses.min()) > 0.6 * span
     axes.annotate(
-        f"best: {summary.axis} = {_dose(best.dose)}, clean accuracy {best.clean.mean * 100:.1f} %",
+        f"best: {summary.axis} = {format_dose(best.dose)}, clean accuracy {best.clean.mean * 100:.1f} %",
         xy=(best.dose, 0.985),
         xycoords=("data", "axes fraction"),
         xytext=(-6 if right_half else 6, 0),
@@ -141,7 +145,7 @@ def dose_response_figure(summary: Summary, records: Sequence[RunRecord]) -> Figu
         color=_BEST,
         bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": _BEST, "lw": 0.8, "alpha": 0.9},
     )
-    axes.set_xticks(doses, [_dose(d) for d in doses])
+    axes.set_xticks(doses, [format_dose(d) for d in doses])
     axes.set_xlabel(_AXIS_LABELS[summary.axis])
     axes.set_ylabel("accuracy (%)")
     axes.set_title(f"Dose-response: {_what(summary)}", loc="left", fontsize=12)
@@ -186,7 +190,7 @@ def affinity_diversity_figure(summary: Summary) -> Figure:
     colorbar.set_label("mean clean accuracy (%)")
     for row, xi, yi in zip(points, x, y, strict=True):
         axes.annotate(
-            f"{summary.axis}={_dose(row.dose)}", (xi, yi), xytext=(7, 6), textcoords="offset points", fontsize=9
+            f"{summary.axis}={format_dose(row.dose)}", (xi, yi), xytext=(7, 6), textcoords="offset points", fontsize=9
         )
         if row.dose == summary.best_dose:
             axes.scatter([xi], [yi], s=320, facecolors="none", edgecolors=_BEST, linewidths=1.6, zorder=4)
@@ -211,8 +215,10 @@ def corruptions_figure(summary: Summary) -> Figure:
     names = [n for n in summary.corruption_names if n in base.corruptions or n in best.corruptions]
     figure, axes = _figure(8.0, max(3.6, 0.42 * len(names) + 1.6))
     same = base.dose == best.dose
-    base_label = f"{summary.axis} = {_dose(base.dose)}" + (" (dose 0)" if base.dose == 0.0 else " (smallest dose)")
-    best_label = f"{summary.axis} = {_dose(best.dose)} (best dose)"
+    base_label = f"{summary.axis} = {format_dose(base.dose)}" + (
+        " (dose 0)" if base.dose == 0.0 else " (smallest dose)"
+    )
+    best_label = f"{summary.axis} = {format_dose(best.dose)} (best dose)"
     title = "Accuracy per corruption: " + (
         best_label if same else f"best dose vs {'dose 0' if base.dose == 0 else 'the smallest dose'}"
     )
@@ -334,7 +340,7 @@ def _spec_value(value: Any) -> str:
     if value is None:
         return "default"
     if isinstance(value, (list, tuple)):
-        return ", ".join(_dose(v) if isinstance(v, float) else str(v) for v in value)
+        return ", ".join(format_dose(v) if isinstance(v, float) else str(v) for v in value)
     return str(value)
 
 
@@ -362,7 +368,7 @@ def _summary_table(summary: Summary) -> str:
     rows = []
     for row in summary.rows:
         best = row.dose == summary.best_dose
-        dose = _e(_dose(row.dose)) + ('<span class="tag">best</span>' if best else "")
+        dose = _e(format_dose(row.dose)) + ('<span class="tag">best</span>' if best else "")
         cells = [
             dose,
             _e(row.clean.format(percent=True)),
@@ -379,6 +385,61 @@ def _summary_table(summary: Summary) -> str:
     )
 
 
+def _paired_section(summary: Summary) -> str:
+    """The comparison with dose 0 paired by seed: a sentence on the best dose, a table of every dose (mean
+    difference, its 95% interval, P(improvement), pairs, verdict) and the best dose's per-seed differences."""
+    if summary.zero is None:
+        return "<p>No dose-0 run: there is nothing to pair the doses with.</p>"
+    compared = [row for row in summary.rows if row.paired is not None]
+    if not compared:
+        return "<p>The sweep ran dose 0 only: there is no other dose to compare.</p>"
+    best = summary.paired_vs_dose0
+    if best is None:
+        lead = "The best dose is dose 0: no dose beats it on mean clean accuracy."
+    else:
+        lead = f"Best dose: {summary.axis} = {format_dose(best.dose)}. " + best.sentence(summary.axis)
+    rows = []
+    for row in compared:
+        paired = row.paired
+        verdict = {True: "better", False: "not shown better", None: "cannot be told"}[paired.better]
+        is_best = row.dose == summary.best_dose
+        interval = (
+            NOT_AVAILABLE
+            if paired.ci95_low is None
+            else f"{paired.ci95_low * 100:+.2f} to {paired.ci95_high * 100:+.2f}"
+        )
+        cells = [
+            _e(format_dose(row.dose)) + ('<span class="tag">best</span>' if is_best else ""),
+            _e(paired.pairs),
+            _e(NOT_AVAILABLE if paired.mean_difference is None else f"{paired.mean_difference * 100:+.2f}"),
+            _e(interval),
+            _e(paired.format_p()),
+            _e(verdict),
+        ]
+        rows.append((cells, "best" if is_best else ""))
+    header = [
+        f"dose ({_e(summary.axis)})",
+        "seed pairs",
+        "mean difference pp",
+        "95% interval pp",
+        "P(improvement)",
+        "vs dose 0",
+    ]
+    per_seed = ""
+    if best is not None and best.pairs:
+        seeds = ", ".join(
+            f"seed {seed}: {d * 100:+.2f}" for seed, d in zip(best.seeds, best.difference.values, strict=True)
+        )
+        per_seed = f'<p class="legend">Per-seed differences at the best dose (pp): {_e(seeds)}.</p>'
+    return (
+        f'<p id="paired-verdict">{_e(lead)}</p>'
+        + _table(header, rows)
+        + per_seed
+        + f'<p class="legend">{_e(PAIRED_DEFINITION)}. {_e(P_IMPROVEMENT_DEFINITION)}, after '
+        f"{_e(P_IMPROVEMENT_CITATION)}. Only seeds that ran at both doses count.</p>"
+    )
+
+
 def _corruption_table(summary: Summary) -> str:
     names = summary.corruption_names
     if not names:
@@ -386,9 +447,9 @@ def _corruption_table(summary: Summary) -> str:
     base = summary.zero or summary.rows[0]
     header: list[_Cell] = [f"corruption (rows) / {_e(summary.axis)} (columns)"]
     header += [
-        (_e(_dose(r.dose)) + '<span class="tag">best</span>', 'class="best"')
+        (_e(format_dose(r.dose)) + '<span class="tag">best</span>', 'class="best"')
         if r.dose == summary.best_dose
-        else _e(_dose(r.dose))
+        else _e(format_dose(r.dose))
         for r in summary.rows
     ]
     rows = []
@@ -409,7 +470,7 @@ def _corruption_table(summary: Summary) -> str:
     return _table(header, rows) + (
         f'<p class="legend">Accuracy % per corruption, mean over severities '
         f"({_e(_spec_value(list(summary.spec.severities)))}) and seeds; dose {_e(summary.axis)} = "
-        f"{_e(_dose(summary.best_dose))} is the best. Shading: change from "
+        f"{_e(format_dose(summary.best_dose))} is the best. Shading: change from "
         f"{'dose 0' if base.dose == 0 else 'the smallest dose'} (green better, red worse; full colour at 10 "
         "points).</p>"
     )
@@ -433,12 +494,12 @@ def _runs_table(summary: Summary, records: Sequence[RunRecord]) -> str:
     rows = []
     for r in sorted(records, key=lambda r: (float(r.dose), int(r.seed))):
         cells = [
-            _e(_dose(float(r.dose))),
+            _e(format_dose(float(r.dose))),
             _e(r.seed),
             _percent(r.clean_accuracy),
             _percent(r.corrupted_accuracy),
             _number(r.affinity),
-            _number(_diversity(r, zero.get(int(r.seed)))),
+            _number(run_diversity(r, zero.get(int(r.seed)))),
             _number(r.final_train_loss, 4),
             _number(r.train_seconds, 1),
             _number(r.eval_seconds, 1),
@@ -494,7 +555,7 @@ def _figure_html(number: int, picture: _Picture) -> str:
 def _pictures(out_dir: Path, summary: Summary, preview_path: Path | None) -> list[_Picture]:
     axis = _e(summary.axis)
     base, best = _comparison(summary)
-    base_name = "dose 0" if base.dose == 0.0 else f"the smallest dose ({axis} = {_e(_dose(base.dose))})"
+    base_name = "dose 0" if base.dose == 0.0 else f"the smallest dose ({axis} = {_e(format_dose(base.dose))})"
     pictures = [
         _Picture(
             "dose-response",
@@ -503,7 +564,7 @@ def _pictures(out_dir: Path, summary: Summary, preview_path: Path | None) -> lis
             f"Clean accuracy (blue) and accuracy under corruption (orange, mean over corruptions and severities) "
             f"against the dose {axis}: lines join the means over seeds, bands are their 95% confidence intervals "
             f"and faint dots are the single seeds. The dashed line marks the best dose ({axis} = "
-            f"{_e(_dose(summary.best_dose))}).",
+            f"{_e(format_dose(summary.best_dose))}).",
         ),
         _Picture(
             "affinity-diversity",
@@ -518,7 +579,7 @@ def _pictures(out_dir: Path, summary: Summary, preview_path: Path | None) -> lis
             out_dir / FIGURE_FILES[2],
             "Accuracy per corruption at the best dose and at dose 0",
             f"Accuracy under each corruption (mean over severities and seeds) at the best dose ({axis} = "
-            f"{_e(_dose(best.dose))}) against {base_name}, sorted by the gain, written in percentage points.",
+            f"{_e(format_dose(best.dose))}) against {base_name}, sorted by the gain, written in percentage points.",
         ),
     ]
     if preview_path is not None:
@@ -527,7 +588,7 @@ def _pictures(out_dir: Path, summary: Summary, preview_path: Path | None) -> lis
                 "preview",
                 preview_path,
                 "Draws of the policy at the best dose",
-                f"What the policy does at the best dose ({axis} = {_e(_dose(summary.best_dose))}): each row an "
+                f"What the policy does at the best dose ({axis} = {_e(format_dose(summary.best_dose))}): each row an "
                 "image, the original first, then independent draws captioned with the ops and magnitudes drawn.",
             )
         )
@@ -568,6 +629,8 @@ def _html(summary: Summary, records: Sequence[RunRecord], pictures: list[_Pictur
 {notes}
 <h2>Summary</h2>
 {_summary_table(summary)}
+<h2>Against dose 0, paired by seed</h2>
+{_paired_section(summary)}
 <h2>Definitions</h2>
 <dl class="defs">
 <dt>clean accuracy</dt><dd>accuracy on the untouched test set.</dd>
@@ -578,6 +641,9 @@ lies from the clean data, as seen by a model trained without augmentation: 1 mea
 <dt>diversity</dt><dd>{_e(DIVERSITY_DEFINITION.removeprefix("diversity = "))}. How much harder the
 augmented training data is to fit: 1 means no harder.</dd>
 <dt>interval</dt><dd>{_e(INTERVAL_LEGEND)}.</dd>
+<dt>paired difference</dt><dd>{_e(PAIRED_DEFINITION.removeprefix("paired difference = "))}.</dd>
+<dt>P(improvement)</dt><dd>{_e(P_IMPROVEMENT_DEFINITION.removeprefix("P(improvement) = "))}, as in
+{_e(P_IMPROVEMENT_CITATION)}.</dd>
 </dl>
 <p class="legend">Affinity and diversity as defined by {_e(CITATION)} (arXiv:2002.08973).</p>
 <h2>Figures</h2>
@@ -611,7 +677,7 @@ def write_report(
         raise TypeError(f"summary: expected a Summary (see summarize), got {type(summary).__name__}")
     if preview is not None and not isinstance(preview, PIL.Image.Image):
         raise TypeError(f"preview: expected a PIL image (e.g. from preview_grid) or None, got {type(preview).__name__}")
-    records = list(_check_records(records, summary.spec).values())
+    records = list(check_records(records, summary.spec).values())
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # Everything is drawn into a private folder first, then moved into place file by file (os.replace is

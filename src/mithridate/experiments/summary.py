@@ -22,10 +22,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from scipy import stats
+
 from ..meters import diversity
 from .records import RunRecord, SweepSpec
 
-__all__ = ["DEFINITIONS", "DoseRow", "Estimate", "Summary", "summarize", "t_quantile_975"]
+__all__ = [
+    "DEFINITIONS",
+    "DoseRow",
+    "Estimate",
+    "PairedComparison",
+    "Summary",
+    "check_records",
+    "format_dose",
+    "run_diversity",
+    "summarize",
+    "t_quantile_975",
+]
 
 AFFINITY_DEFINITION = (
     "affinity = accuracy of the dose-0 model on the test set augmented at the dose / its clean accuracy (same seed)"
@@ -39,34 +52,29 @@ INTERVAL_LEGEND = (
     "± = half-width of the 95% confidence interval of the mean over seeds (Student t, n-1 degrees of freedom); "
     "– = one seed, no interval"
 )
+PAIRED_DEFINITION = (
+    "paired difference = clean accuracy at the dose minus clean accuracy at dose 0 with the same seed (same weight "
+    "initialisation and data order); its mean over the seeds that ran at both doses with the 95% interval of that "
+    "mean (Student t, n-1 degrees of freedom; one pair: no interval). A dose beats dose 0 when the interval lies "
+    "above 0"
+)
+P_IMPROVEMENT_DEFINITION = (
+    "P(improvement) = P(dose > dose 0) = share of the seed pairs where the dose's clean accuracy is higher than "
+    "dose 0's (ties count half)"
+)
+P_IMPROVEMENT_CITATION = "Bouthillier et al., 2021, Accounting for Variance in Machine Learning Benchmarks"
 NO_INTERVAL = "–"
 NOT_AVAILABLE = "n/a"
 
-# t quantiles at 0.975 for 1..30 degrees of freedom; beyond, the Cornish-Fisher expansion (error < 1e-7).
-_T975 = (
-    12.706204736, 4.302652730, 3.182446305, 2.776445105, 2.570581836, 2.446911851, 2.364624252, 2.306004135,
-    2.262157163, 2.228138852, 2.200985160, 2.178812830, 2.160368656, 2.144786688, 2.131449546, 2.119905299,
-    2.109815578, 2.100922040, 2.093024054, 2.085963447, 2.079613845, 2.073873068, 2.068657610, 2.063898562,
-    2.059538553, 2.055529439, 2.051830516, 2.048407142, 2.045229642, 2.042272456,
-)  # fmt: skip
-_Z975 = 1.959963984540054
-_TIE = 1e-12  # mean clean accuracies closer than this are a tie (the smaller dose wins)
+_TIE = 1e-12  # mean clean accuracies (or paired differences) closer than this are a tie
 
 
 def t_quantile_975(df: int) -> float:
-    """The 0.975 quantile of Student's t with `df` degrees of freedom (the factor of a two-sided 95% interval)."""
+    """The 0.975 quantile of Student's t with `df` degrees of freedom (the factor of a two-sided 95% interval),
+    from `scipy.stats.t.ppf`."""
     if isinstance(df, bool) or not isinstance(df, int) or df < 1:
         raise ValueError(f"df: expected a positive integer number of degrees of freedom, got {df!r}")
-    if df <= len(_T975):
-        return _T975[df - 1]
-    z, v = _Z975, float(df)
-    return (
-        z
-        + (z**3 + z) / (4 * v)
-        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * v**2)
-        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * v**3)
-        + (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / (92160 * v**4)
-    )
+    return float(stats.t.ppf(0.975, df))
 
 
 @dataclass(frozen=True)
@@ -126,11 +134,119 @@ class Estimate:
 
 
 @dataclass(frozen=True)
+class PairedComparison:
+    """A dose against dose 0, paired by seed: clean accuracy at the dose minus clean accuracy at dose 0, per seed.
+
+    Runs with the same seed share weight initialisation and data order, so a seed that is lucky at one dose
+    tends to be lucky at the other; the per-seed difference cancels that shared part, and the interval of its
+    mean is the one that says whether the dose helps (two per-dose intervals side by side keep the seed's
+    spread in both and can overlap when every seed gains).
+
+    - `seeds`: the pairs, seeds with a run at both doses (sorted); `unpaired_seeds`: seeds that ran at only
+      one of the two doses, left out.
+    - `difference`: the per-seed differences and the Student t 95% interval of their mean (n-1 degrees of
+      freedom); one pair gives a mean and no interval, no pair gives neither.
+    - `p_improvement`: the share of pairs where the dose's clean accuracy is higher than dose 0's (ties count
+      half): the probability of improvement P(dose > dose 0) of Bouthillier et al. (2021), estimated over seeds.
+    - `better`: the interval lies above 0 (its lower end > 0); None without an interval.
+    """
+
+    dose: float
+    seeds: tuple[int, ...]
+    difference: Estimate
+    unpaired_seeds: tuple[int, ...] = ()
+
+    @classmethod
+    def of(cls, dose: float, clean: dict[int, float], zero: dict[int, float]) -> PairedComparison:
+        """Pair `clean` (seed -> clean accuracy at `dose`) with `zero` (the same at dose 0) by seed."""
+        seeds = tuple(sorted(set(clean) & set(zero)))
+        differences = []
+        for seed in seeds:
+            difference = clean[seed] - zero[seed]
+            differences.append(0.0 if abs(difference) <= _TIE else difference)  # float noise is a tie
+        return cls(dose, seeds, Estimate.of(differences), tuple(sorted(set(clean) ^ set(zero))))
+
+    @property
+    def pairs(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def mean_difference(self) -> float | None:
+        return self.difference.mean
+
+    @property
+    def ci95_low(self) -> float | None:
+        return self.difference.low
+
+    @property
+    def ci95_high(self) -> float | None:
+        return self.difference.high
+
+    @property
+    def wins(self) -> float:
+        """Pairs where the dose beats dose 0, a tie counting half."""
+        return sum(1.0 if d > 0 else 0.5 if d == 0 else 0.0 for d in self.difference.values)
+
+    @property
+    def p_improvement(self) -> float | None:
+        return self.wins / self.pairs if self.pairs else None
+
+    @property
+    def better(self) -> bool | None:
+        return None if self.ci95_low is None else self.ci95_low > 0
+
+    def format_difference(self) -> str:
+        """The mean difference in percentage points with a sign, "± half-width" ("–" for one pair, "n/a" for none)."""
+        if self.mean_difference is None:
+            return NOT_AVAILABLE
+        half = self.difference.half_width
+        return f"{self.mean_difference * 100:+.2f} ± {NO_INTERVAL if half is None else f'{half * 100:.2f}'}"
+
+    def format_p(self) -> str:
+        return NOT_AVAILABLE if self.p_improvement is None else f"{self.p_improvement:.2f}"
+
+    def sentence(self, axis: str) -> str:
+        """What the comparison says, in one or two sentences with the numbers (percentage points)."""
+        if not self.pairs:
+            return (
+                f"Whether it beats dose 0 cannot be told: no seed ran at both {axis} = {format_dose(self.dose)} and"
+                f" dose 0, so there is no pair (seeds at only one of them: {list(self.unpaired_seeds)})."
+            )
+        numbers = (
+            f"clean accuracy {self.mean_difference * 100:+.2f} pp against dose 0, mean of the differences of"
+            f" {self.pairs} seed pair{'s' if self.pairs > 1 else ''}; P(improvement) = {self.format_p()}"
+            f" (higher in {self.wins:g} of {self.pairs})"
+        )
+        if self.better is None:
+            return f"Whether it beats dose 0 cannot be told (one seed pair gives no interval): {numbers}."
+        interval = f"95% interval {self.ci95_low * 100:+.2f} to {self.ci95_high * 100:+.2f} pp"
+        if self.better:
+            return f"It beats dose 0, paired by seed: {numbers}; the {interval} lies above 0."
+        return f"It does not beat dose 0 beyond noise, paired by seed: {numbers}; the {interval} does not lie above 0."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dose": self.dose,
+            "baseline_dose": 0.0,
+            "pairs": self.pairs,
+            "seeds": list(self.seeds),
+            "differences": [_json_number(v) for v in self.difference.values],
+            "mean_difference": _json_number(self.mean_difference),
+            "ci95_low": _json_number(self.ci95_low),
+            "ci95_high": _json_number(self.ci95_high),
+            "p_improvement": self.p_improvement,
+            "better": self.better,
+            "unpaired_seeds": list(self.unpaired_seeds),
+        }
+
+
+@dataclass(frozen=True)
 class DoseRow:
     """Everything the summary says about one dose.
 
     `corruptions` maps a corruption name to its accuracy averaged over severities (per run) and then over
-    the seeds that measured it, in the order the runs list them.
+    the seeds that measured it, in the order the runs list them. `paired` compares the dose with dose 0 seed
+    by seed (None at dose 0 itself and in a sweep without dose 0).
     """
 
     dose: float
@@ -140,6 +256,7 @@ class DoseRow:
     affinity: Estimate
     diversity: Estimate
     corruptions: dict[str, float] = field(default_factory=dict)
+    paired: PairedComparison | None = None
 
     @property
     def n_seeds(self) -> int:
@@ -155,6 +272,7 @@ class DoseRow:
             "affinity": self.affinity.to_dict(),
             "diversity": self.diversity.to_dict(),
             "corruption_accuracy": {name: _json_number(value) for name, value in self.corruptions.items()},
+            "paired_vs_dose0": None if self.paired is None else self.paired.to_dict(),
         }
 
 
@@ -163,9 +281,12 @@ class Summary:
     """The summary of a sweep: one `DoseRow` per dose that has runs (sorted), and the verdicts.
 
     - `best_dose`: the dose with the highest mean clean accuracy (ties: the smaller dose).
-    - `best_beats_zero`: the lower end of the best dose's 95% interval lies above the upper end of dose 0's;
-      False when the best dose is dose 0; None when it cannot be told (no dose-0 runs, or either dose has a
-      single seed).
+    - `paired_vs_dose0`: the best dose against dose 0, paired by seed (`PairedComparison`); None when the
+      best dose is dose 0 or there is no dose-0 run.
+    - `best_beats_zero`: the paired verdict, `paired_vs_dose0.better`: the 95% interval of the mean per-seed
+      difference in clean accuracy lies above 0; False when the best dose is dose 0; None when it cannot be
+      told (no dose-0 runs, fewer than two seeds at both doses). The best dose is picked on the same runs, so
+      with many doses this test is somewhat optimistic.
     - `falls_at_overdose`: the largest dose's mean clean accuracy is below the best dose's.
     - `missing_doses`: doses of the spec without any run; `notes`: plain sentences about what is missing.
     """
@@ -181,6 +302,11 @@ class Summary:
     @property
     def axis(self) -> str:
         return self.spec.axis
+
+    @property
+    def paired_vs_dose0(self) -> PairedComparison | None:
+        """The best dose against dose 0, paired by seed (None when the best dose is dose 0 or without dose 0)."""
+        return self.best.paired
 
     @property
     def best(self) -> DoseRow:
@@ -213,6 +339,7 @@ class Summary:
             "axis": self.axis,
             "best_dose": self.best_dose,
             "best_beats_zero": self.best_beats_zero,
+            "paired_vs_dose0": None if self.paired_vs_dose0 is None else self.paired_vs_dose0.to_dict(),
             "falls_at_overdose": self.falls_at_overdose,
             "missing_doses": list(self.missing_doses),
             "notes": list(self.notes),
@@ -221,53 +348,69 @@ class Summary:
                 "diversity": DIVERSITY_DEFINITION,
                 "citation": CITATION,
                 "interval": INTERVAL_LEGEND,
+                "paired": PAIRED_DEFINITION,
+                "p_improvement": P_IMPROVEMENT_DEFINITION,
+                "p_improvement_citation": P_IMPROVEMENT_CITATION,
             },
             "rows": [row.to_dict() for row in self.rows],
         }
 
     def verdict(self) -> str:
-        """Two sentences: the best dose and whether it beats dose 0; whether the curve falls at the overdose."""
+        """The best dose and whether it beats dose 0 (paired by seed, with the numbers); whether the curve falls
+        again at the overdose."""
         best = self.best
-        text = f"Best dose: {self.axis} = {_dose(self.best_dose)} (clean accuracy {best.clean.format(percent=True)} %)."
-        if self.best_beats_zero is None:
-            reason = "no dose-0 runs" if self.zero is None else "a single seed gives no interval"
-            text += f" Whether it beats dose 0 beyond both 95% intervals cannot be told ({reason})."
-        elif self.best_dose == 0.0:
-            text += " No dose beats dose 0."
+        text = (
+            f"Best dose: {self.axis} = {format_dose(self.best_dose)}"
+            f" (clean accuracy {best.clean.format(percent=True)} %)."
+        )
+        paired = self.paired_vs_dose0
+        if self.zero is None:
+            text += " Whether it beats dose 0 cannot be told (no dose-0 runs, so no paired comparison)."
+        elif paired is None:
+            text += " No dose beats dose 0 on mean clean accuracy."
         else:
-            text += f" It {'beats' if self.best_beats_zero else 'does not beat'} dose 0 beyond both 95% intervals."
+            text += " " + paired.sentence(self.axis)
         largest = self.rows[-1]
         if largest.dose == self.best_dose:
             text += " The largest dose is the best: the curve does not fall again within the doses swept."
         else:
             fell = "falls again" if self.falls_at_overdose else "does not fall"
             text += (
-                f" At the largest dose ({_dose(largest.dose)}) the curve {fell}"
+                f" At the largest dose ({format_dose(largest.dose)}) the curve {fell}"
                 f" (clean accuracy {largest.clean.format(percent=True)} %)."
             )
         return text
 
     def format_table(self, *, corruptions: bool = True) -> str:
-        """A plain-text table: per dose the four metrics as "mean ± half-width" (accuracies in %) and the
-        seed count, the best dose marked "*", a legend, the verdict, the definitions of affinity and
-        diversity and, with `corruptions`, the accuracy per corruption and dose."""
+        """A plain-text table: per dose the four metrics as "mean ± half-width" (accuracies in %), the seed
+        count and, where the sweep ran dose 0, the paired difference in clean accuracy against dose 0 and
+        P(improvement); the best dose marked "*", a legend, the verdict, the definitions and, with
+        `corruptions`, the accuracy per corruption and dose."""
         header = ["", f"dose ({self.axis})", "clean acc. %", "corrupted acc. %", "affinity", "diversity", "seeds"]
+        paired = self.zero is not None
+        if paired:
+            header += ["Δ clean vs 0 (paired) pp", "P(> dose 0)"]
         lines = [header]
         for row in self.rows:
-            lines.append(
-                [
-                    "*" if row.dose == self.best_dose else "",
-                    _dose(row.dose),
-                    row.clean.format(percent=True),
-                    row.corrupted.format(percent=True),
-                    row.affinity.format(),
-                    row.diversity.format(),
-                    str(row.n_seeds),
-                ]
-            )
+            cells = [
+                "*" if row.dose == self.best_dose else "",
+                format_dose(row.dose),
+                row.clean.format(percent=True),
+                row.corrupted.format(percent=True),
+                row.affinity.format(),
+                row.diversity.format(),
+                str(row.n_seeds),
+            ]
+            if paired:
+                cells += ["ref", ""] if row.paired is None else [row.paired.format_difference(), row.paired.format_p()]
+            lines.append(cells)
         out = _columns(lines, right=range(1, len(header)))
         out.append("")
         out.append(f"* best dose: highest mean clean accuracy (ties: the smaller dose). {INTERVAL_LEGEND}.")
+        if paired:
+            out.append(
+                f"Δ clean vs 0: {PAIRED_DEFINITION}. {P_IMPROVEMENT_DEFINITION}, after {P_IMPROVEMENT_CITATION}."
+            )
         out.append(self.verdict())
         out.append(f"Definitions: {DEFINITIONS}")
         out.extend(self.notes)
@@ -275,7 +418,9 @@ class Summary:
         if corruptions and names:
             out.append("")
             out.append("Accuracy % per corruption (mean over severities, then over seeds):")
-            table = [["corruption", *(("*" if r.dose == self.best_dose else "") + _dose(r.dose) for r in self.rows)]]
+            table = [
+                ["corruption", *(("*" if r.dose == self.best_dose else "") + format_dose(r.dose) for r in self.rows)]
+            ]
             for name in names:
                 cells = [
                     f"{r.corruptions[name] * 100:.2f}" if name in r.corruptions else NOT_AVAILABLE for r in self.rows
@@ -289,7 +434,7 @@ def _json_number(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def _dose(dose: float) -> str:
+def format_dose(dose: float) -> str:
     """A dose as written on an axis: 0, 0.5, 1, 1.25 (no trailing zeros)."""
     return f"{dose:g}"
 
@@ -312,7 +457,7 @@ def _match_dose(dose: float, spec: SweepSpec) -> float:
     raise ValueError(f"run at dose {dose!r}: expected one of the spec's doses {list(spec.doses)}")
 
 
-def _check_records(records: Sequence[RunRecord], spec: SweepSpec) -> dict[tuple[float, int], RunRecord]:
+def check_records(records: Sequence[RunRecord], spec: SweepSpec) -> dict[tuple[float, int], RunRecord]:
     """Records keyed by (spec dose, seed), after checking that they belong to `spec` and do not repeat."""
     if not isinstance(spec, SweepSpec):
         raise TypeError(f"spec: expected a SweepSpec, got {type(spec).__name__}")
@@ -353,7 +498,7 @@ def _corruption_means(record: RunRecord) -> dict[str, float]:
     return {name: math.fsum(values) / len(values) for name, values in groups.items()}
 
 
-def _diversity(record: RunRecord, base: RunRecord | None) -> float | None:
+def run_diversity(record: RunRecord, base: RunRecord | None) -> float | None:
     return None if base is None else diversity(record.final_train_loss, base.final_train_loss)
 
 
@@ -363,9 +508,10 @@ def summarize(records: list[RunRecord], spec: SweepSpec) -> Summary:
     Diversity divides each run's final training loss by that of the dose-0 run with the same seed; a run
     whose seed has no dose-0 run (or whose dose-0 loss is not a positive number) has no diversity, and a
     sweep without dose 0 has none at all (said in `notes`). Affinity is taken from the records (None
-    values are left out of its mean).
+    values are left out of its mean). Each dose is compared with dose 0 seed by seed (`PairedComparison`,
+    only seeds that ran at both doses count); the best dose's comparison is the verdict `best_beats_zero`.
     """
-    runs = _check_records(records, spec)
+    runs = check_records(records, spec)
     zero_runs = {seed: record for (dose, seed), record in runs.items() if dose == 0.0}
     notes: list[str] = []
     if not zero_runs:
@@ -376,7 +522,7 @@ def summarize(records: list[RunRecord], spec: SweepSpec) -> Summary:
         if not at_dose:
             continue
         group = [r for _, r in at_dose]
-        diversities = [_diversity(r, zero_runs.get(seed)) for seed, r in at_dose]
+        diversities = [run_diversity(r, zero_runs.get(seed)) for seed, r in at_dose]
         per_run = [_corruption_means(r) for r in group]
         names = list(dict.fromkeys(name for means in per_run for name in means))
         corruptions = {
@@ -391,6 +537,13 @@ def summarize(records: list[RunRecord], spec: SweepSpec) -> Summary:
                 affinity=Estimate.of([r.affinity for r in group if r.affinity is not None]),
                 diversity=Estimate.of([d for d in diversities if d is not None]),
                 corruptions=corruptions,
+                paired=None
+                if dose == 0.0 or not zero_runs
+                else PairedComparison.of(
+                    dose,
+                    {seed: r.clean_accuracy for seed, r in at_dose},
+                    {seed: r.clean_accuracy for seed, r in zero_runs.items()},
+                ),
             )
         )
     if zero_runs:
@@ -399,24 +552,22 @@ def summarize(records: list[RunRecord], spec: SweepSpec) -> Summary:
             notes.append(f"Seeds without a dose-0 run (their runs have no diversity): {lacking}.")
     missing = tuple(dose for dose in spec.doses if all(row.dose != dose for row in rows))
     if missing:
-        notes.append(f"Doses of the spec without any run: {[_dose(d) for d in missing]}.")
+        notes.append(f"Doses of the spec without any run: {[format_dose(d) for d in missing]}.")
 
     best = rows[0]
     for row in rows[1:]:
         if row.clean.mean > best.clean.mean + _TIE:  # rows are sorted: a tie keeps the smaller dose
             best = row
-    zero = next((row for row in rows if row.dose == 0.0), None)
-    if best.dose == 0.0:
-        beats: bool | None = False
-    elif zero is None or zero.clean.high is None or best.clean.low is None:
-        beats = None
-    else:
-        beats = best.clean.low > zero.clean.high
+    if best.paired is not None and best.paired.unpaired_seeds:
+        notes.append(
+            f"Paired comparison of the best dose with dose 0: seeds {list(best.paired.unpaired_seeds)} ran at only"
+            " one of the two doses and are left out."
+        )
     return Summary(
         spec=spec,
         rows=rows,
         best_dose=best.dose,
-        best_beats_zero=beats,
+        best_beats_zero=(best.paired.better if best.paired is not None else False if zero_runs else None),
         falls_at_overdose=rows[-1].clean.mean < best.clean.mean - _TIE,
         missing_doses=missing,
         notes=tuple(notes),
