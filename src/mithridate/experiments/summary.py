@@ -12,7 +12,14 @@ Augmentation", arXiv:2002.08973):
   dose-0 run, every diversity is None (there is nothing to divide by).
 
 Intervals are Student t intervals of the mean over seeds: mean ± t(0.975, n-1) · sd / √n with the sample
-standard deviation sd (n-1 in the denominator). One seed gives a mean and no interval.
+standard deviation sd (n-1 in the denominator), the quantile from `scipy.stats.t`. One seed gives a mean
+and no interval.
+
+Each dose is compared with dose 0 seed by seed (`PairedComparison`): runs with the same seed share weight
+initialisation and data order, so the per-seed difference in clean accuracy removes what the seed adds to
+both doses. The best dose beats dose 0 when the 95% t interval of the mean difference lies above 0; the
+probability of improvement P(dose > dose 0) (Bouthillier et al., 2021, "Accounting for Variance in Machine
+Learning Benchmarks") is the share of seed pairs where the dose is higher, ties counting half.
 """
 
 from __future__ import annotations
