@@ -19,8 +19,8 @@ import PIL.Image
 import pytest
 import torch
 
+from mithridate.data.datasets import DatasetError, load_picture
 from mithridate.experiments.corrupt_folder import corrupt_folder
-from mithridate.experiments.datasets import DatasetError, load_picture
 from mithridate.image.corruptions import (
     COMMON,
     CORRUPTIONS,

@@ -11,7 +11,7 @@ import PIL.Image
 import pytest
 import torch
 
-from mithridate.experiments import (
+from mithridate.data import (
     PICTURES,
     DatasetError,
     ImageDataset,

@@ -14,7 +14,7 @@ from PIL import ImageFont
 
 import mithridate as mt
 from mithridate.cli import main
-from mithridate.experiments import load_digits
+from mithridate.data import load_digits
 from mithridate.image.preview import GAP, MARGIN, grid_layout, preview_grid, tile_size, wrap_caption
 
 

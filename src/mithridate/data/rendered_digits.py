@@ -23,16 +23,13 @@ import functools
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..rng import Key
-
-if TYPE_CHECKING:
-    from ..experiments.datasets import ImageDataset
+from .datasets import ImageDataset
 
 __all__ = ["FONTS", "font_path", "render_digits", "rendered_digits_dataset"]
 
@@ -339,8 +336,6 @@ def rendered_digits_dataset(
     fonts: Sequence[str | Path] | None = None,
 ) -> ImageDataset:
     """`render_digits` as an `ImageDataset`, uint8 (N, 1, size, size) scaled like `load_digits` (v * 255 // 16)."""
-    from ..experiments.datasets import ImageDataset
-
     images, labels = render_digits(n_per_class, seed=seed, randomise=randomise, size=size, fonts=fonts)
     pixels = (images.astype(np.int64) * 255 // 16).astype(np.uint8)
     return ImageDataset(torch.from_numpy(pixels).unsqueeze(1), torch.from_numpy(labels), [str(d) for d in range(10)])

@@ -1,10 +1,13 @@
-"""Experiments: real datasets, reference models, the dose-response sweep, its store, summary and report.
+"""Experiments: reference models, the dose-response sweep, its store, summary and report.
+
+The real datasets live in `mithridate.data.datasets` (data/ never imports experiments/); they are
+re-exported here for the experiments' callers.
 
 The sweep modules import torch training code and matplotlib; import them explicitly
 (`mithridate.experiments.sweep`, `.store`, `.summary`, `.report`) so that loading datasets stays light.
 """
 
-from .datasets import (
+from ..data.datasets import (
     IMAGE_EXTENSIONS,
     PICTURES,
     DatasetError,

@@ -21,8 +21,8 @@ import numpy as np
 import PIL.Image
 import torch
 
+from ..data.datasets import GRAY_MODES, DatasetError, check_folder, class_folders, list_folder, open_image
 from ..image.corruptions import COMMON, CORRUPTIONS, EXTRA, SEVERITIES, corrupt
-from .datasets import _GRAY_MODES, DatasetError, _check_folder, _class_folders, _list_folder, _open_image
 
 __all__ = ["corrupt_folder", "parse_corruptions", "parse_severities"]
 
@@ -68,10 +68,10 @@ def parse_severities(severities: int | str | Iterable[int]) -> tuple[int, ...]:
 
 
 def _target_mode(mode: str) -> str:
-    """The mode an image is corrupted in: gray, gray + alpha, RGB or RGBA (palette images as _open_image)."""
+    """The mode an image is corrupted in: gray, gray + alpha, RGB or RGBA (palette images as open_image)."""
     if mode in ("LA", "La"):
         return "LA"
-    if mode in _GRAY_MODES:
+    if mode in GRAY_MODES:
         return "L"
     if mode in ("RGBA", "RGBa", "PA", "P"):
         return "RGBA"
@@ -91,7 +91,7 @@ def _load(paths: Sequence[Path], mode: str) -> torch.Tensor:
     """Decode same-size images into a uint8 batch (N, C, H, W)."""
     arrays = []
     for path in paths:
-        array = np.asarray(_open_image(path).convert(mode), dtype=np.uint8)
+        array = np.asarray(open_image(path).convert(mode), dtype=np.uint8)
         arrays.append(array[:, :, None] if array.ndim == 2 else array)
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
 
@@ -157,9 +157,9 @@ def corrupt_folder(
         raise ValueError(f"batch_size: expected a positive integer, got {batch_size!r}")
     if params is not None and params not in ("cifar", "imagenet"):
         raise ValueError(f"params: expected None (by image size), 'cifar' or 'imagenet', got {params!r}")
-    root = _check_folder(src, "image folder")
-    flat = not _class_folders(root)
-    classes, items = _list_folder(root, None)
+    root = check_folder(src, "image folder")
+    flat = not class_folders(root)
+    classes, items = list_folder(root, None)
     out_root = _check_destination(root, dst)
 
     if flat:

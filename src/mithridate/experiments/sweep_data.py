@@ -25,9 +25,9 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
+from ..data.datasets import DatasetError, ImageDataset, load_cifar10_batches, load_digits, load_image_folder
 from ..data.rendered_digits import rendered_digits_dataset
 from ..image.corruptions import CORRUPTIONS, corrupt
-from .datasets import DatasetError, ImageDataset, load_cifar10_batches, load_digits, load_image_folder
 from .records import SweepSpec
 
 RENDERED_DIGITS = "rendered-digits"

@@ -9,7 +9,10 @@ Sources, all real data:
 - `load_images`: one string that names any of these, as a command line carries it.
 
 Every loader returns an `ImageDataset` and reports a problem as a `DatasetError` (a ValueError) that
-names the path, what was expected and what was found.
+names the path, what was expected and what was found. The folder helpers (`check_folder`, `class_folders`,
+`list_folder`, `open_image`, `GRAY_MODES`) are public because `experiments.corrupt_folder` reads folders
+the same way. This module lives in data/ (not experiments/) so that `rendered_digits` can return an
+`ImageDataset` without data/ importing experiments/.
 """
 
 from __future__ import annotations
@@ -25,15 +28,20 @@ import PIL.Image
 import torch
 
 __all__ = [
+    "GRAY_MODES",
     "IMAGE_EXTENSIONS",
     "PICTURES",
     "DatasetError",
     "ImageDataset",
+    "check_folder",
+    "class_folders",
+    "list_folder",
     "load_cifar10_batches",
     "load_digits",
     "load_image_folder",
     "load_images",
     "load_picture",
+    "open_image",
 ]
 
 IMAGE_EXTENSIONS: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -62,7 +70,8 @@ PICTURES: tuple[str, ...] = (
     "logo",
 )
 
-_GRAY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "F"})
+# PIL modes decoded as one gray channel (shared with `experiments.corrupt_folder`, which keeps them gray).
+GRAY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "F"})
 _CIFAR_META = "batches.meta"
 _CIFAR_FILES = {"train": tuple(f"data_batch_{i}" for i in range(1, 6)), "test": ("test_batch",)}
 _CIFAR_SIDE = 32
@@ -188,7 +197,7 @@ def _image_files(folder: Path) -> list[Path]:
     return sorted((p for p in folder.iterdir() if _is_image_file(p)), key=lambda p: p.name)
 
 
-def _open_image(path: Path) -> PIL.Image.Image:
+def open_image(path: Path) -> PIL.Image.Image:
     """Open and decode an image file fully, or raise a DatasetError naming it."""
     try:
         with PIL.Image.open(path) as image:
@@ -198,11 +207,13 @@ def _open_image(path: Path) -> PIL.Image.Image:
         raise DatasetError(f"cannot read image file {path}: {error}") from None
 
 
-def _class_folders(root: Path) -> list[Path]:
+def class_folders(root: Path) -> list[Path]:
+    """The visible subfolders of `root` (its classes in the ImageFolder layout), sorted by name."""
     return sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
 
 
-def _check_folder(path: str | Path, what: str) -> Path:
+def check_folder(path: str | Path, what: str) -> Path:
+    """`path` as an existing directory, or a DatasetError that calls it `what` and says what it found."""
     root = Path(path).expanduser()
     if not root.exists():
         raise DatasetError(f"{what} {root}: no such file or directory")
@@ -211,9 +222,9 @@ def _check_folder(path: str | Path, what: str) -> Path:
     return root
 
 
-def _list_folder(root: Path, limit_per_class: int | None) -> tuple[list[str], list[tuple[Path, int]]]:
+def list_folder(root: Path, limit_per_class: int | None) -> tuple[list[str], list[tuple[Path, int]]]:
     """Class names and (file, label) pairs of an ImageFolder root or of a flat folder of images."""
-    folders = _class_folders(root)
+    folders = class_folders(root)
     if not folders:
         files = _image_files(root)
         if not files:
@@ -226,7 +237,7 @@ def _list_folder(root: Path, limit_per_class: int | None) -> tuple[list[str], li
     for label, folder in enumerate(folders):
         files = _image_files(folder)
         if not files:
-            inside = sorted(p.name for p in _class_folders(folder))
+            inside = sorted(p.name for p in class_folders(folder))
             hint = f" (it holds folders {', '.join(inside[:5])}: is {root} a level too high?)" if inside else ""
             raise DatasetError(
                 f"image folder {root}: class folder {folder.name!r} holds no image files "
@@ -254,12 +265,12 @@ def load_image_folder(
     whose size differs are resized (bilinear, aspect ratio not kept) to `size` (H, W) when given
     (an integer is a square), else to the size of the first image.
     """
-    root = _check_folder(path, "image folder")
+    root = check_folder(path, "image folder")
     target = _check_size(size)
     limit = None if limit_per_class is None else _check_positive("limit_per_class", limit_per_class)
-    classes, items = _list_folder(root, limit)
-    pictures = [_open_image(file) for file, _ in items]
-    gray = all(picture.mode in _GRAY_MODES for picture in pictures)
+    classes, items = list_folder(root, limit)
+    pictures = [open_image(file) for file, _ in items]
+    gray = all(picture.mode in GRAY_MODES for picture in pictures)
     mode = "L" if gray else "RGB"
     if target is None:
         target = (pictures[0].height, pictures[0].width)
@@ -346,7 +357,7 @@ def load_cifar10_batches(path: str | Path, split: str = "train") -> ImageDataset
     and blue 32x32 planes one after the other, each row-major, and whose b"labels" lists N integers.
     Only numpy arrays and plain containers are unpickled: other objects in a file are refused.
     """
-    root = _check_folder(path, "CIFAR-10 folder")
+    root = check_folder(path, "CIFAR-10 folder")
     if split not in _CIFAR_FILES:
         raise DatasetError(f"split: expected one of {', '.join(_CIFAR_FILES)}, got {split!r}")
     wanted = (_CIFAR_META, *_CIFAR_FILES[split])
@@ -425,8 +436,8 @@ def load_images(
     if path.is_file():
         if path.suffix.lower() not in IMAGE_EXTENSIONS:
             raise DatasetError(f"data {path}: expected a folder or an image file ({', '.join(IMAGE_EXTENSIONS)})")
-        picture = _open_image(path)
-        picture = picture.convert("L" if picture.mode in _GRAY_MODES else "RGB")
+        picture = open_image(path)
+        picture = picture.convert("L" if picture.mode in GRAY_MODES else "RGB")
         images = _to_tensor(np.asarray(picture, dtype=np.uint8)).unsqueeze(0)
         images = images if side is None else _resize(images, side)
         return ImageDataset(images, torch.zeros(1, dtype=torch.int64), [path.stem])

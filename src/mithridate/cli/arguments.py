@@ -1,0 +1,123 @@
+"""Argument types and helpers shared by the `mithridate` subcommands.
+
+Each command module declares its own flags; what two or more of them parse or print the same way lives
+here, with public names, so that no command reaches into another: the parser whose errors are one line,
+integer and comma-list types whose messages name what was expected, the default number of worker
+processes, the options shared by the grid experiments (`garbage`, `synthetic`), and printing summaries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+__all__ = [
+    "PROG",
+    "Parser",
+    "UsageError",
+    "add_grid_options",
+    "default_jobs",
+    "floats",
+    "grid_settings",
+    "int_at_least",
+    "ints",
+    "names",
+    "non_negative_int",
+    "positive_int",
+    "print_summaries",
+    "resolve_jobs",
+]
+
+PROG = "mithridate"
+
+
+class UsageError(Exception):
+    """A command line argparse rejected; reported as one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors raise instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def int_at_least(minimum: int, words: str) -> Callable[[str], int]:
+    """An argparse type for integers >= minimum, with a message naming what was expected."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {words}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {words}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = int_at_least(1, "a positive integer")
+non_negative_int = int_at_least(0, "a non-negative integer")
+
+
+def floats(text: str) -> tuple[float, ...]:
+    """An argparse type: numbers separated by commas (empty items skipped)."""
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, e.g. 0,0.5,1,2,3; got {text!r}"
+        ) from None
+
+
+def ints(text: str) -> tuple[int, ...]:
+    """An argparse type: integers separated by commas (empty items skipped)."""
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers separated by commas, got {text!r}") from None
+
+
+def names(text: str) -> tuple[str, ...]:
+    """An argparse type: names separated by commas, stripped (empty items skipped)."""
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def default_jobs() -> int:
+    """Worker processes when --jobs is not given: the CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """`jobs` as given, or `default_jobs()` when it was not."""
+    return jobs if jobs is not None else default_jobs()
+
+
+def add_grid_options(parser: argparse.ArgumentParser, out: str) -> None:
+    """The options every grid experiment (`garbage`, `synthetic`) takes; `out` is the default output folder."""
+    parser.add_argument("--jobs", type=positive_int, help="cells in parallel worker processes (default: CPU cores)")
+    parser.add_argument("--out", type=Path, default=Path(out), help=f"output folder (default: {out})")
+    parser.add_argument("--quick", action="store_true", help="a tiny grid, for a smoke test (flags given override it)")
+    parser.add_argument("--show", action="store_true", help="print the tables stored in --out again; compute nothing")
+    parser.add_argument("--json", action="store_true", help="with --show: print the summaries as JSON")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def grid_settings(args: argparse.Namespace, options: Sequence[str], quick: dict[str, Any]) -> dict[str, Any]:
+    """A grid experiment's config fields: the quick grid's (with --quick), overridden by the flags given."""
+    settings = dict(quick) if args.quick else {}
+    settings.update({name: getattr(args, name) for name in options if getattr(args, name) is not None})
+    return settings
+
+
+def print_summaries(summaries: Sequence[Any], as_json: bool) -> None:
+    """Print summaries (anything with `to_dict` and `format_table`) as a JSON list or as tables."""
+    if as_json:
+        print(json.dumps([summary.to_dict() for summary in summaries], indent=2))
+    else:
+        print("\n\n".join(summary.format_table() for summary in summaries))
