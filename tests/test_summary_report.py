@@ -395,7 +395,7 @@ def realistic_sweep(seeds: int = 3, doses=(0.0, 0.5, 1.0, 1.5, 2.0, 3.0)) -> tup
 
 def preview_image() -> PIL.Image.Image:
     import mithridate as mt
-    from mithridate.experiments import load_digits
+    from mithridate.data import load_digits
     from mithridate.image.preview import preview_grid
 
     policy = mt.image.TrivialAugmentWide(dose=mt.Dose(p=1.0, strength=1.0), seed=0)

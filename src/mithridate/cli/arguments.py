@@ -115,6 +115,18 @@ def grid_settings(args: argparse.Namespace, options: Sequence[str], quick: dict[
     return settings
 
 
+def run_grid(args: argparse.Namespace, show: Any, run: Any, config: Any) -> int:
+    """The tail every grid command shares: with --show print the stored tables, else run (or resume) the grid
+    for `config` (None when --show), print its table and where its report and store are; the exit status."""
+    if args.show:
+        print_summaries(show(args.out), args.json)
+        return 0
+    summary = run(config, args.out, jobs=resolve_jobs(args.jobs), progress=not args.no_progress)
+    print(summary.format_table())
+    print(f"report: {args.out / 'report.html'}  store: {args.out / 'grid.sqlite'}")
+    return 0
+
+
 def print_summaries(summaries: Sequence[Any], as_json: bool) -> None:
     """Print summaries (anything with `to_dict` and `format_table`) as a JSON list or as tables."""
     if as_json:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_grid_options, floats, grid_settings, ints, names, positive_int, print_summaries, resolve_jobs
+from .arguments import add_grid_options, floats, grid_settings, ints, names, positive_int, run_grid
 
 __all__ = ["OPTIONS", "QUICK", "add_parser", "run"]
 
@@ -62,13 +62,8 @@ def run(args: argparse.Namespace) -> int:
     from ..experiments.garbage import GarbageConfig, run_garbage, show_garbage
 
     if args.show:
-        print_summaries(show_garbage(args.out), args.json)
-        return 0
+        return run_grid(args, show_garbage, run_garbage, None)
     settings = grid_settings(args, OPTIONS, QUICK)
     if args.ks is not None and args.multiples is None:
         settings.pop("multiples", None)  # --ks replaces the quick grid's multiples
-    config = GarbageConfig(**settings)
-    summary = run_garbage(config, args.out, jobs=resolve_jobs(args.jobs), progress=not args.no_progress)
-    print(summary.format_table())
-    print(f"report: {args.out / 'report.html'}  store: {args.out / 'grid.sqlite'}")
-    return 0
+    return run_grid(args, show_garbage, run_garbage, GarbageConfig(**settings))

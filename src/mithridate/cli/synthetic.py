@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from .arguments import add_grid_options, floats, grid_settings, ints, names, positive_int, print_summaries, resolve_jobs
+from .arguments import add_grid_options, floats, grid_settings, ints, names, positive_int, run_grid
 
 __all__ = ["OPTIONS", "QUICK", "add_parser", "run"]
 
@@ -90,8 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from ..experiments.synthetic import DIGIT_VARIANTS, TABULAR_VARIANTS, SyntheticConfig, run_synthetic, show_synthetic
 
     if args.show:
-        print_summaries(show_synthetic(args.out), args.json)
-        return 0
+        return run_grid(args, show_synthetic, run_synthetic, None)
     settings = grid_settings(args, OPTIONS, QUICK)
     variants = args.variants if args.variants is not None else settings.pop("variants", None)
     settings.pop("variants", None)
@@ -108,8 +107,4 @@ def run(args: argparse.Namespace) -> int:
                 raise ValueError(f"variants: none given for the {part} part; add some of {', '.join(known)}")
             if chosen:
                 settings[f"{part}_variants"] = chosen
-    config = SyntheticConfig(**settings)
-    summary = run_synthetic(config, args.out, jobs=resolve_jobs(args.jobs), progress=not args.no_progress)
-    print(summary.format_table())
-    print(f"report: {args.out / 'report.html'}  store: {args.out / 'grid.sqlite'}")
-    return 0
+    return run_grid(args, show_synthetic, run_synthetic, SyntheticConfig(**settings))
