@@ -266,3 +266,24 @@ def test_triton_draws_check_themselves_once_per_kind_and_turn_off_when_a_draw_di
     with pytest.warns(RuntimeWarning, match=r"self-check of the Triton draws failed .*70 uniforms per sample differ"):
         assert not _rng_triton.verified(cpu, 70, True)
     assert not _rng_triton.enabled() and rng._triton(cpu, 1, False, 15) is None
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40), st.floats(0.0, 0.5), st.floats(0.55, 1.0))
+def test_schedules_give_many_doses_as_one_by_one(progress, begin, end):
+    """`Schedule.doses` (what a batch with one progress per sample takes) equals `Schedule(progress)` value by
+    value, bit for bit, for every kind of schedule."""
+    import numpy as np
+
+    start, stop = mt.Dose(p=0.2, strength=0.0), mt.Dose(p=1.0, strength=2.0)
+    schedules = [
+        mt.ConstantSchedule(mt.Dose(p=0.5, strength=1.5)),
+        mt.LinearSchedule(start, stop, begin=begin, end=end),
+        mt.CosineSchedule(start, stop, begin=begin, end=end),
+        mt.dose.FunctionSchedule(lambda x: 3.0 * x),
+    ]
+    values = np.array(progress)
+    for schedule in schedules:
+        p, strength = schedule.doses(values)
+        expected = [schedule(value) for value in progress]
+        assert p.tolist() == [d.p for d in expected] and strength.tolist() == [d.strength for d in expected]

@@ -12,6 +12,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = [
     "ConstantSchedule",
     "CosineSchedule",
@@ -80,6 +82,14 @@ class Schedule(ABC):
     def at(self, progress: float) -> Dose:
         """The dose at a validated progress."""
 
+    def doses(self, progress: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(p, strength) as float64 arrays at many progress values in [0, 1], the values `at` gives one by one.
+
+        Here one call of `at` per value; the ramps compute the same float64 arithmetic on whole arrays.
+        """
+        doses = [self.at(value) for value in progress.tolist()]
+        return np.array([d.p for d in doses], dtype=np.float64), np.array([d.strength for d in doses], np.float64)
+
 
 @dataclass(frozen=True)
 class ConstantSchedule(Schedule):
@@ -89,6 +99,9 @@ class ConstantSchedule(Schedule):
 
     def at(self, progress: float) -> Dose:
         return self.dose
+
+    def doses(self, progress: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.full(progress.shape, self.dose.p), np.full(progress.shape, self.dose.strength)
 
 
 def _check_window(begin: float, end: float) -> None:
@@ -111,6 +124,11 @@ class LinearSchedule(Schedule):
     def at(self, progress: float) -> Dose:
         weight = min(max((progress - self.begin) / (self.end - self.begin), 0.0), 1.0)
         return self.start.interpolate(self.stop, weight)
+
+    def doses(self, progress: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        weight = np.clip((progress - self.begin) / (self.end - self.begin), 0.0, 1.0)
+        start, stop = self.start, self.stop
+        return start.p + (stop.p - start.p) * weight, start.strength + (stop.strength - start.strength) * weight
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 import torch
@@ -330,14 +331,15 @@ class Policy(ABC):
                 f"progress: expected a number or a floating tensor of one progress per sample, shape ({n},), "
                 f"got {progress.dtype} of shape {tuple(progress.shape)}"
             )
-        values, inverse = torch.unique(progress.detach().to("cpu", torch.float64), return_inverse=True)
-        doses = [self.schedule(value) for value in values.tolist()]
-        if len({(dose.p, dose.strength) for dose in doses}) <= 1:
-            dose = doses[0] if doses else self.schedule(self.progress)
+        values = progress.detach().to("cpu", torch.float64).numpy()
+        if values.size and not ((values >= 0.0) & (values <= 1.0)).all():  # NaN fails too
+            raise ValueError(f"progress: expected training progress in [0, 1], got values from {values.min()}")
+        p, strength = self.schedule.doses(values)
+        if p.size == 0 or ((p == p[0]).all() and (strength == strength[0]).all()):
+            dose = self.schedule(self.progress) if p.size == 0 else Dose(float(p[0]), float(strength[0]))
             return dose.p, dose.strength
-        p = torch.tensor([dose.p for dose in doses], dtype=torch.float32)[inverse]
-        strength = torch.tensor([dose.strength for dose in doses], dtype=torch.float32)[inverse]
-        return p.to(device), strength.to(device)
+        as_tensor = partial(torch.tensor, dtype=torch.float32, device=device)
+        return as_tensor(p), as_tensor(strength)
 
     def sample(
         self,
