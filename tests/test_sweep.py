@@ -17,10 +17,10 @@ import torch
 import mithridate as mt
 from mithridate.cli import main
 from mithridate.experiments.records import SweepSpec
-from mithridate.experiments.store import ResultsStore
-from mithridate.experiments.sweep import run_sweep, show_sweep
-from mithridate.experiments.sweep_data import load_sweep_data, resolve_spec
-from mithridate.experiments.training import dose_policy
+from mithridate.experiments.store import STORE_FILE, ExperimentStore
+from mithridate.experiments.studies.sweep import run_record, run_sweep, show_sweep
+from mithridate.experiments.tasks.image import dose_policy
+from mithridate.experiments.tasks.image.data import load_sweep_data, resolve_spec
 
 TINY = {
     "data": "digits",
@@ -38,31 +38,39 @@ TINY_FLAGS = [
     "--corruptions", "gaussian_noise,contrast", "--severities", "1,3", "--corruption-test-size", "40",
     "--jobs", "1", "--no-progress",
 ]  # fmt: skip
-ROWS_QUERY = "SELECT spec_hash, dose, seed, clean_accuracy FROM runs ORDER BY 1, 2, 3"
+ROWS_QUERY = (
+    "SELECT spec_hash, cell, seed, json_extract(metrics_json, '$.clean_accuracy') FROM results "
+    "WHERE experiment = 'sweep' ORDER BY 1, 2, 3"
+)
 
 
 def rows(out: Path) -> list[tuple]:
     """The stored runs (spec hash, dose, seed, clean accuracy), read with plain sqlite3."""
-    with sqlite3.connect(out / "results.sqlite") as connection:
+    with sqlite3.connect(out / STORE_FILE) as connection:
         try:
-            return connection.execute(ROWS_QUERY).fetchall()
+            found = connection.execute(ROWS_QUERY).fetchall()
         except sqlite3.OperationalError:  # the store is being created
             return []
+    return sorted((spec_hash, json.loads(cell)["dose"], seed, clean) for spec_hash, cell, seed, clean in found)
+
+
+def stored_runs(out: Path, spec: SweepSpec) -> list:
+    """The stored runs as the sweep reads them."""
+    with ExperimentStore(out / STORE_FILE) as store:
+        return [run_record(record, spec) for record in store.records()]
 
 
 @pytest.fixture(scope="module")
 def tiny_sweep(tmp_path_factory) -> tuple[Path, object]:
     out = tmp_path_factory.mktemp("sweep") / "tiny"
-    summary = run_sweep(SweepSpec(**TINY), out, jobs=1, progress=False, echo=lambda line: None)
+    summary = run_sweep(SweepSpec(**TINY), out, jobs=1, progress=False, echo=lambda line: None).summary
     return out, summary
 
 
 def test_sweep_stores_every_run_and_reports(tiny_sweep):
     out, summary = tiny_sweep
     assert len(rows(out)) == 6
-    with ResultsStore(out / "results.sqlite") as store:
-        records = store.runs()
-    for record in records:
+    for record in stored_runs(out, summary.spec):
         assert 0.0 <= record.clean_accuracy <= 1.0 and 0.0 <= record.corrupted_accuracy <= 1.0
         expected = ["contrast/1", "contrast/3", "gaussian_noise/1", "gaussian_noise/3"]
         assert sorted(record.corruption_accuracy) == expected
@@ -79,14 +87,19 @@ def test_sweep_stores_every_run_and_reports(tiny_sweep):
     for name in ("report.html", "dose_response.png", "affinity_diversity.png", "corruptions.png", "preview.png"):
         assert (out / name).stat().st_size > 1000, name
     assert json.loads((out / "summary.json").read_text())["best_dose"] == summary.best_dose
-    assert (out / "models").is_dir() and len(list((out / "models").glob("*.pt"))) == 2
+    with ExperimentStore(out / STORE_FILE) as store:  # the dose-0 models, kept for the affinity of the others
+        (recipe,) = store.recipes("sweep")
+        models = [store.artifacts(recipe, {"dose": dose}, seed) for dose in (0.0, 1.0) for seed in (0, 1)]
+        assert store.failures() == []
+    assert [sorted(found) for found in models] == [["dose0_model"]] * 2 + [[]] * 2
+    assert not (out / "models").exists() and not (out / "cache").exists()
 
 
 def test_rerun_skips_finished_runs_and_gives_the_same_table(tiny_sweep, capsys):
     out, summary = tiny_sweep
     before = rows(out)
     start = time.perf_counter()
-    again = run_sweep(SweepSpec(**TINY), out, jobs=1, progress=False, echo=lambda line: None)
+    again = run_sweep(SweepSpec(**TINY), out, jobs=1, progress=False, echo=lambda line: None).summary
     assert time.perf_counter() - start < 30  # no training: only the summary and report
     assert rows(out) == before
     assert again.format_table() == summary.format_table()
@@ -117,13 +130,13 @@ def test_kill_minus_nine_loses_nothing_and_repeats_nothing(tiny_sweep, tmp_path)
     out = tmp_path / "killed"
     process = _sweep_process(out)
     deadline = time.time() + 120
-    while time.time() < deadline and (not (out / "results.sqlite").exists() or len(rows(out)) < 2):
+    while time.time() < deadline and (not (out / STORE_FILE).exists() or len(rows(out)) < 2):
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
     landed = rows(out)
     assert 2 <= len(landed) < 6, "the sweep should have been killed part-way"
-    with sqlite3.connect(out / "results.sqlite") as connection:
+    with sqlite3.connect(out / STORE_FILE) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     resumed = _sweep_process(out)
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read().decode()
@@ -166,7 +179,7 @@ def test_config_file_and_flags(tmp_path, capsys):
     assert main(["sweep", "--axis", "p", "--doses", "0,2", "--out", str(tmp_path / "bad")]) == 2
     assert "probabilities in [0, 1]" in capsys.readouterr().err
     assert main(["show", str(tmp_path / "nothing")]) == 2
-    assert "no results.sqlite" in capsys.readouterr().err
+    assert "no store.sqlite" in capsys.readouterr().err
 
 
 def test_dose_policy_sets_one_axis_and_keeps_the_other():
@@ -219,8 +232,7 @@ def test_synthetic_ratio_axis_mixes_rendered_digits_at_the_dose(tmp_path):
     assert not torch.equal(data.synthetic.images, data.train.images)
     assert dose_policy(resolve_spec(spec), 0.4, 0).dose == mt.Dose()  # the policy keeps its own dose
     run_sweep(spec, tmp_path / "syn", jobs=1, progress=False, echo=lambda line: None)
-    with ResultsStore(tmp_path / "syn" / "results.sqlite") as store:
-        records = sorted(store.runs(), key=lambda record: record.dose)
+    records = sorted(stored_runs(tmp_path / "syn", resolve_spec(spec)), key=lambda record: record.dose)
     assert [record.extra["synthetic_images"] for record in records] == [0, 20, 50]
     assert all(record.extra["train_images"] == 50 for record in records)
     assert all(record.affinity is None for record in records)
@@ -239,5 +251,38 @@ def test_synthetic_source_is_checked(tmp_path):
             Image.new("RGB", (8, 8), (i * 90, 40, 200)).save(tmp_path / "folder" / label / f"{i}.png")
     with pytest.raises(ValueError, match="needs a synthetic source"):
         resolve_spec(SweepSpec(data=str(tmp_path / "folder"), axis="synthetic-ratio"))
-    # specs without a synthetic source hash as they did before the field existed
     assert "synthetic" not in SweepSpec().to_dict()
+
+
+def test_widening_the_sweep_trains_only_the_new_runs(tiny_sweep, tmp_path):
+    """The key hashes the recipe, not the grid's extent: one more dose or seed trains only what is new."""
+    import shutil
+
+    source, _ = tiny_sweep
+    out = tmp_path / "wider"
+    shutil.copytree(source, out)
+    before = rows(out)
+    wider = SweepSpec(**{**TINY, "doses": (0.0, 1.0, 2.0, 3.0), "seeds": 3})
+    result = run_sweep(wider, out, jobs=1, progress=False, echo=lambda line: None)
+    after = rows(out)
+    assert set(before) <= set(after) and len(after) == 12  # 6 kept + dose 3 at 3 seeds + seed 2 at 3 doses
+    assert {row[0] for row in after} == {before[0][0]}  # one recipe
+    assert [row.dose for row in result.summary.rows] == [0.0, 1.0, 2.0, 3.0]
+    assert all(run.affinity is not None for run in result.runs)  # seed 2's new dose-0 model served dose 3
+
+
+def test_variance_by_source_holds_the_other_sources(tmp_path):
+    """With --vary augment only the augmentation's draws change with the seed: at dose 0 (no augmentation)
+    every seed trains the same model; its seed 0 is the 'all' series' seed 0."""
+    spec = SweepSpec(**{**TINY, "doses": (0.0, 2.0), "seeds": 2, "vary": ("all", "augment")})
+    result = run_sweep(spec, tmp_path / "vary", jobs=1, progress=False, echo=lambda line: None)
+    runs = {(run.vary, run.dose, run.seed): run for run in result.runs}
+    assert len(runs) == 8
+    assert runs["augment", 0.0, 0].clean_accuracy == runs["augment", 0.0, 1].clean_accuracy
+    assert runs["augment", 0.0, 1].final_train_loss == runs["augment", 0.0, 0].final_train_loss
+    assert runs["augment", 2.0, 0].final_train_loss == runs["all", 2.0, 0].final_train_loss
+    assert runs["augment", 2.0, 1].final_train_loss != runs["augment", 2.0, 0].final_train_loss
+    assert runs["all", 0.0, 1].final_train_loss != runs["all", 0.0, 0].final_train_loss
+    assert [row.dose for row in result.summary.rows] == [0.0, 2.0]  # the headline is the first series
+    with pytest.raises(ValueError, match="vary"):
+        SweepSpec(vary=("weights",))

@@ -21,13 +21,13 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import bench, corrupt, garbage, preview, show, sweep, synthetic
+from . import bench, convert, corrupt, garbage, preview, show, sweep, synthetic
 from .arguments import PROG, Parser, UsageError
 
 __all__ = ["COMMANDS", "PROG", "build_parser", "main"]
 
 # The subcommand modules, in the order `mithridate --help` lists them.
-COMMANDS = (sweep, show, corrupt, preview, bench, garbage, synthetic)
+COMMANDS = (sweep, show, convert, corrupt, preview, bench, garbage, synthetic)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,9 @@ __all__ = [
     "PROG",
     "Parser",
     "UsageError",
+    "add_backend_options",
     "add_grid_options",
+    "backend_from",
     "default_jobs",
     "floats",
     "grid_settings",
@@ -98,9 +100,50 @@ def resolve_jobs(jobs: int | None) -> int:
     return jobs if jobs is not None else default_jobs()
 
 
+BACKEND_OPTIONS = ("backend", "address", "cpus_per_run", "gpus_per_run", "max_retries")
+"""The settings of where runs execute (flags and TOML keys of `sweep`, `garbage` and `synthetic`)."""
+
+
+def add_backend_options(parser: argparse.ArgumentParser) -> None:
+    """Where the runs execute: local worker processes (the default) or a Ray cluster."""
+    parser.add_argument(
+        "--backend", choices=("local", "ray"), help="local worker processes (default) or Ray tasks (mithridate[ray])"
+    )
+    parser.add_argument(
+        "--address", help="with --backend ray: the cluster, 'auto' or HOST:PORT (default: start a local Ray)"
+    )
+    parser.add_argument("--cpus-per-run", type=float, help="with --backend ray: CPUs each run asks for (default: 1)")
+    parser.add_argument("--gpus-per-run", type=float, help="with --backend ray: GPUs each run asks for (default: 0)")
+    parser.add_argument(
+        "--max-retries",
+        type=non_negative_int,
+        help="with --backend ray: retries of a run whose worker dies (default: 3)",
+    )
+
+
+def backend_from(settings: dict[str, Any], jobs: int | None) -> Any:
+    """The engine's `Backend` from the backend settings (flags or TOML keys) and the number of local jobs."""
+    from ..experiments.engine import Backend
+
+    kind = settings.get("backend") or "local"
+    if kind != "ray":
+        extra = [f"--{name.replace('_', '-')}" for name in BACKEND_OPTIONS[1:] if settings.get(name) is not None]
+        if extra:
+            raise ValueError(f"{', '.join(extra)}: only with --backend ray")
+    return Backend(
+        kind=kind,
+        jobs=resolve_jobs(jobs) if kind == "local" else 1,
+        address=settings.get("address"),
+        cpus=float(settings.get("cpus_per_run") or 1.0),
+        gpus=float(settings.get("gpus_per_run") or 0.0),
+        max_retries=int(3 if settings.get("max_retries") is None else settings["max_retries"]),
+    )
+
+
 def add_grid_options(parser: argparse.ArgumentParser, out: str) -> None:
     """The options every grid experiment (`garbage`, `synthetic`) takes; `out` is the default output folder."""
     parser.add_argument("--jobs", type=positive_int, help="cells in parallel worker processes (default: CPU cores)")
+    add_backend_options(parser)
     parser.add_argument("--out", type=Path, default=Path(out), help=f"output folder (default: {out})")
     parser.add_argument("--quick", action="store_true", help="a tiny grid, for a smoke test (flags given override it)")
     parser.add_argument("--show", action="store_true", help="print the tables stored in --out again; compute nothing")

@@ -50,10 +50,10 @@ def show_grid_folder(folder: Path) -> list:
 def run(args: argparse.Namespace) -> int:
     """Print the stored summaries of the folder; returns the exit status."""
     from ..experiments.grid import GRID_FILE
-    from ..experiments.sweep import show_sweep
+    from ..experiments.studies.sweep import show_sweep
 
     folder = Path(args.folder)
-    if (folder / GRID_FILE).is_file() and not (folder / "results.sqlite").is_file():
+    if (folder / GRID_FILE).is_file() and not (folder / "store.sqlite").is_file():
         summaries = show_grid_folder(folder)  # a `garbage` or `synthetic` folder
     else:
         summaries = show_sweep(args.folder)

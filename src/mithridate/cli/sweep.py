@@ -1,21 +1,22 @@
 """`mithridate sweep`: train a reference model across doses and seeds; table, store and HTML report.
 
 The flags mirror `SweepSpec`'s fields plus the run options (device, jobs, out); a TOML --config file may
-give any of them and the flags given override it. The work itself is `experiments.sweep.run_sweep`.
+give any of them and the flags given override it. The work itself is `experiments.studies.sweep.run_sweep`.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import tomllib
 from pathlib import Path
 
-from .arguments import default_jobs, floats, ints, names, positive_int
+from .arguments import BACKEND_OPTIONS, add_backend_options, backend_from, floats, ints, names, positive_int
 
 __all__ = ["RUN_OPTIONS", "add_parser", "run", "sweep_settings"]
 
 # Settings that are not `SweepSpec` fields: how and where the sweep runs, not what it measures.
-RUN_OPTIONS = ("device", "jobs", "out")
+RUN_OPTIONS = ("device", "jobs", "out", *BACKEND_OPTIONS)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -55,8 +56,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--corruptions", type=names, help="corruption names, comma-separated (default: all 19)")
     parser.add_argument("--severities", type=ints, help="corruption severities (default: 1,2,3,4,5)")
     parser.add_argument("--corruption-test-size", type=positive_int, help="test images to corrupt (default: by data)")
+    parser.add_argument(
+        "--vary",
+        type=names,
+        help="seed series: 'all' (every source of randomness changes with the seed, the default) and any of "
+        "init, order, augment, data (only that source changes, the others held); e.g. all,init,order,augment",
+    )
     parser.add_argument("--device", help="torch device for training (default: cpu)")
     parser.add_argument("--jobs", type=positive_int, help="runs in parallel processes (default: CPU cores)")
+    add_backend_options(parser)
     parser.add_argument("--out", type=Path, help="output folder (default: runs/<data>-<policy>-<axis>)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
@@ -89,18 +97,18 @@ def sweep_settings(args: argparse.Namespace) -> tuple[dict, dict]:
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) the sweep, print its table and where the report and store are; returns the exit status."""
     from ..experiments.records import SweepSpec
-    from ..experiments.sweep import default_out, run_sweep
+    from ..experiments.store import STORE_FILE
+    from ..experiments.studies.sweep import default_out, run_sweep
 
     fields, options = sweep_settings(args)
     spec = SweepSpec.from_dict(fields)
     out = Path(options["out"]) if "out" in options else default_out(spec)
-    summary = run_sweep(
-        spec,
-        out,
-        device=str(options.get("device", "cpu")),
-        jobs=int(options.get("jobs", default_jobs())),
-        progress=not args.no_progress,
+    backend = backend_from(options, options.get("jobs"))
+    result = run_sweep(
+        spec, out, device=str(options.get("device", "cpu")), backend=backend, progress=not args.no_progress
     )
-    print(summary.format_table())
-    print(f"report: {out / 'report.html'}  store: {out / 'results.sqlite'}")
-    return 0
+    print(result.summary.format_table())
+    print(f"report: {out / 'report.html'}  store: {out / STORE_FILE}")
+    for failure in result.failures:
+        print(f"failed: dose {failure.cell['dose']:g} seed {failure.seed}: {failure.error}", file=sys.stderr)
+    return 1 if result.failures else 0

@@ -9,7 +9,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-__all__ = ["AXES", "DEFAULT_DOSES", "RunRecord", "SweepSpec"]
+__all__ = ["AXES", "DEFAULT_DOSES", "SOURCES", "VARY_ALL", "RunRecord", "SweepSpec", "source_seeds"]
 
 AXES = ("strength", "p", "synthetic-ratio")
 DEFAULT_DOSES = {
@@ -17,6 +17,21 @@ DEFAULT_DOSES = {
     "p": (0.0, 0.25, 0.5, 0.75, 1.0),
     "synthetic-ratio": (0.0, 0.25, 0.5, 0.75, 1.0),
 }
+
+
+SOURCES = ("init", "order", "augment", "data")
+"""The named sources of a run's randomness, each with its own seed: the weights' initialisation, the order
+of the training batches, the augmentation's draws, and the data's draws (which synthetic images a
+synthetic-ratio run mixes in; the train/test splits are fixed)."""
+VARY_ALL = "all"
+
+
+def source_seeds(vary: str, seed: int) -> dict[str, int]:
+    """Each source's seed in a run of the `vary` series: with "all" every source takes `seed` (as one seed
+    drives a run); with one source, that source takes `seed` and the others are held at 0."""
+    if vary != VARY_ALL and vary not in SOURCES:
+        raise ValueError(f"vary: expected {VARY_ALL!r} or one of {', '.join(SOURCES)}, got {vary!r}")
+    return {source: seed if vary in (VARY_ALL, source) else 0 for source in SOURCES}
 
 
 @dataclass(frozen=True)
@@ -34,6 +49,13 @@ class SweepSpec:
     On the `synthetic-ratio` axis a dose is the share of synthetic images in the training set (its size
     fixed), drawn from `synthetic`: "rendered-digits" (digits rendered from fonts, the default for
     digits) or an image folder with the training data's classes; the policy keeps the dose of its string.
+
+    `vary` lists the seed series to run: "all" (every source of randomness changes with the seed, the
+    default) and any of `SOURCES` (only that source changes with the seed, the others held at seed 0), so
+    the report can split the spread over seeds by its source. The first series is the headline table's.
+
+    Doses, seeds and vary are the grid's extent, not its recipe: `recipe()` leaves them out, so a sweep
+    widened with a dose, a seed or a series trains only the new runs.
     """
 
     data: str = "digits"
@@ -51,6 +73,7 @@ class SweepSpec:
     corruptions: tuple[str, ...] | None = None
     corruption_test_size: int | None = None
     synthetic: str | None = None
+    vary: tuple[str, ...] = (VARY_ALL,)
 
     def __post_init__(self) -> None:
         if self.axis not in AXES:
@@ -75,12 +98,38 @@ class SweepSpec:
             raise ValueError(f"severities: expected values in 1..5, got {list(self.severities)}")
         if self.corruptions is not None:
             object.__setattr__(self, "corruptions", tuple(self.corruptions))
+        vary = (self.vary,) if isinstance(self.vary, str) else tuple(self.vary)
+        known = (VARY_ALL, *SOURCES)
+        if not vary or any(v not in known for v in vary) or len(set(vary)) != len(vary):
+            raise ValueError(f"vary: expected distinct names among {', '.join(known)}, got {list(vary)}")
+        object.__setattr__(self, "vary", vary)
 
     def to_dict(self) -> dict[str, Any]:
         values = {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
-        if values["synthetic"] is None:  # absent, as before the field existed: older sweeps keep their hash
+        if values["synthetic"] is None:
             del values["synthetic"]
         return values
+
+    def recipe_params(self) -> dict[str, Any]:
+        """What changes a run's result besides its dose and seeds: every field but the grid's extent."""
+        values = self.to_dict()
+        for extent in ("doses", "seeds", "vary"):
+            values.pop(extent)
+        return values
+
+    @classmethod
+    def from_recipe(cls, params: dict[str, Any], **extent: Any) -> SweepSpec:
+        """The spec of stored recipe params, with the extent (doses, seeds, vary) given or defaulted."""
+        return cls.from_dict({**params, **extent})
+
+    def cells(self) -> list[dict[str, Any]]:
+        """The grid's cells: one per dose and series, `{"dose": d}` for "all" and `{"dose": d, "vary": s}`
+        for a single source's series."""
+        return [
+            {"dose": float(dose)} if vary == VARY_ALL else {"dose": float(dose), "vary": vary}
+            for vary in self.vary
+            for dose in self.doses
+        ]
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> SweepSpec:
@@ -92,8 +141,11 @@ class SweepSpec:
         return cls(**converted)
 
     def spec_hash(self) -> str:
-        """A short stable hash of everything that determines the runs' results."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """A short stable hash of the recipe: everything that determines a run's result but its cell and seed
+        (the same as the engine's hash of the sweep's recipe)."""
+        canonical = json.dumps(
+            {"experiment": "sweep", "params": self.recipe_params()}, sort_keys=True, separators=(",", ":")
+        )
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
@@ -104,7 +156,8 @@ class RunRecord:
     Accuracies are fractions in [0, 1]. `corruption_accuracy` maps "name/severity" to accuracy;
     `corrupted_accuracy` is their mean. `affinity` is the dose-0 model's accuracy on the test set augmented
     at this dose over its clean accuracy (same seed). `final_train_loss` is the mean training loss of the
-    last epoch, on augmented batches; diversity is derived from it (see the summary).
+    last epoch, on augmented batches; diversity is derived from it (see the summary). `vary` is the seed
+    series the run belongs to (see `SweepSpec.vary`).
     """
 
     sweep_id: str
@@ -127,6 +180,7 @@ class RunRecord:
     started_at: str
     finished_at: str
     extra: dict[str, Any] = field(default_factory=dict)
+    vary: str = VARY_ALL
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

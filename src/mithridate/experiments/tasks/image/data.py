@@ -25,10 +25,10 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from ..data.datasets import DatasetError, ImageDataset, load_cifar10_batches, load_digits, load_image_folder
-from ..data.rendered_digits import rendered_digits_dataset
-from ..image.corruptions import CORRUPTIONS, corrupt
-from .records import SweepSpec
+from ....data.datasets import DatasetError, ImageDataset, load_cifar10_batches, load_digits, load_image_folder
+from ....data.rendered_digits import rendered_digits_dataset
+from ....image.corruptions import CORRUPTIONS, corrupt
+from ...records import SweepSpec
 
 RENDERED_DIGITS = "rendered-digits"
 """The synthetic source of digits: 0-9 rendered from matplotlib's fonts with domain randomisation."""
