@@ -41,8 +41,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .sqlite_file import SQLiteFile, StoreError
-from .store import _finite_or_none, _json_default
+from .store.sqlite_file import SQLiteFile, StoreError
+from .store.jsonable import finite_or_none as _finite_or_none, json_default as _json_default
 from .summary import Estimate
 
 __all__ = [
