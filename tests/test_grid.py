@@ -24,8 +24,8 @@ from mithridate.experiments.grid import (
     cell_key,
     run_grid,
     summarize_grid,
-    write_grid_report,
 )
+from mithridate.experiments.report import GridFigure, html_table, write_grid_report
 from mithridate.experiments.summary import Estimate
 
 CELLS = [{"a": a, "b": b} for a in (1, 2, 3) for b in ("x", "y")]
@@ -215,8 +215,6 @@ def test_two_processes_writing_one_store_both_land(tmp_path):
 
 def test_report_page_is_self_contained_with_embedded_figures(tmp_path):
     from matplotlib.figure import Figure
-
-    from mithridate.experiments.grid import GridFigure, html_table
 
     figure = Figure(figsize=(2, 2))
     figure.add_subplot().plot([0, 1], [1, 0])

@@ -37,17 +37,13 @@ from typing import Any
 import numpy as np
 
 from ..tabular.random_features import KINDS, add_random_features
-from .grid import (
-    GRID_FILE,
-    CellSummary,
+from .grid import GRID_FILE, CellSummary, GridRecord, GridSpec, load_grid, run_grid, summarize_grid
+from .report import (
     GridFigure,
-    GridRecord,
-    GridSpec,
+    Section,
     html_table,
-    load_grid,
-    run_grid,
+    new_figure_grid,
     run_section,
-    summarize_grid,
     text_table,
     write_grid_report,
 )
@@ -64,6 +60,7 @@ __all__ = [
     "load_table",
     "run_garbage",
     "show_garbage",
+    "write_garbage_report",
 ]
 
 EXPERIMENT = "garbage"
@@ -489,21 +486,6 @@ def _band(axes, xs, estimates: list[Estimate], colour: str, style: str, label: s
     axes.plot(xs, means, style, color=colour, lw=1.6, ms=3.5, label=label)
 
 
-def _new_figure(rows: int, cols: int, width: float, height: float, **subplots: Any):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from .report import DPI
-
-    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(rows, cols, squeeze=False, **subplots)
-    for ax in axes.flat:
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.grid(color="0.92", lw=0.7)
-    return figure, axes
-
-
 def _x(dataset: str, rows: list[CellSummary]) -> np.ndarray:
     return np.array([r.cell["k"] / _FEATURES[dataset] for r in rows])
 
@@ -513,7 +495,7 @@ def overview_figure(summary: GarbageSummary):
     pooled over the kinds of random feature (`GarbageSummary.pooled`): with all features (solid) and after
     the selector (dashed), with 95% intervals over seeds."""
     datasets, models = summary.datasets, summary.models
-    figure, axes = _new_figure(
+    figure, axes = new_figure_grid(
         len(datasets), len(models), 3.0 * len(models) + 0.6, 2.4 * len(datasets) + 0.9, sharey="row"
     )
     for i, dataset in enumerate(datasets):
@@ -546,7 +528,7 @@ def dataset_figure(summary: GarbageSummary, dataset: str):
     """One table: rows are the kinds, columns the models (all features solid, after the selector dashed)
     and a last column with the share of real and random features the selector kept."""
     kinds, models = summary.kinds(dataset), summary.models
-    figure, axes = _new_figure(len(kinds), len(models) + 1, 2.9 * (len(models) + 1), 2.3 * len(kinds) + 0.9)
+    figure, axes = new_figure_grid(len(kinds), len(models) + 1, 2.9 * (len(models) + 1), 2.3 * len(kinds) + 0.9)
     for i, kind in enumerate(kinds):
         rows = summary.cells(dataset, kind)
         xs = _x(dataset, rows)
@@ -602,9 +584,9 @@ def _summary(spec: GridSpec, records: list[GridRecord]) -> GarbageSummary:
     return GarbageSummary(spec, summarize_grid(records), records)
 
 
-def _report(out: Path, summary: GarbageSummary, config: GarbageConfig | None = None) -> Path:
-    from .report import _e
-
+def write_garbage_report(out: Path, summary: GarbageSummary, config: GarbageConfig | None = None) -> Path:
+    """Write the report of `summary` into `out`: the figures, results.json (with `config`, if given) and
+    report.html (`templates/garbage.html.j2`); return the path of report.html."""
     figures = [
         GridFigure(
             "garbage.png",
@@ -621,7 +603,7 @@ def _report(out: Path, summary: GarbageSummary, config: GarbageConfig | None = N
                 f"garbage_{dataset}.png",
                 dataset_figure(summary, dataset),
                 f"{dataset}: accuracy against k per kind and model",
-                f"{_e(dataset)}: rows are the kinds of random feature, columns the models; solid: all features, "
+                f"{dataset}: rows are the kinds of random feature, columns the models; solid: all features, "
                 "dashed red: after the selector. The last column shows the share of real and of random features "
                 "the selector kept.",
             )
@@ -629,7 +611,7 @@ def _report(out: Path, summary: GarbageSummary, config: GarbageConfig | None = N
     sections = []
     for dataset in summary.datasets:
         header, rows = summary.table(dataset)
-        sections.append((f"{dataset} (d = {_FEATURES[dataset]}), test accuracy %", html_table(header, rows)))
+        sections.append(Section(f"{dataset} (d = {_FEATURES[dataset]}), test accuracy %", html_table(header, rows)))
     findings = summary.findings()
     if findings:
         rows = [
@@ -646,39 +628,29 @@ def _report(out: Path, summary: GarbageSummary, config: GarbageConfig | None = N
         ]
         header = ["dataset", "model", "largest k", "k = 0 %", "all %", "+probe %", "loss recovered"]
         legend = (
-            "<p class='legend'>Loss recovered = (+probe &minus; all) / (k = 0 &minus; all); it can pass 100 %: the "
-            "selector also drops real features that do not help. &lsquo;no loss&rsquo;: under one point lost.</p>"
+            "Loss recovered = (+probe − all) / (k = 0 − all); it can pass 100 %: the selector also drops real "
+            "features that do not help. ‘no loss’: under one point lost."
         )
-        sections.insert(0, ("At the largest k (mean over the kinds)", html_table(header, rows, left=(0, 1)) + legend))
+        sections.insert(
+            0, Section("At the largest k (mean over the kinds)", html_table(header, rows, left=(0, 1)), legend)
+        )
     params = summary.spec.params
-    probe = params["probe"]
-    definitions = (
-        "<dl class='defs'>"
-        "<dt>random features</dt><dd>gaussian N(0, 1); uniform [0, 1); categorical: ordinal codes 0.."
-        f"{params['n_categories'] - 1}, equally likely; id: a shuffled row index, one distinct value per row. "
-        "Appended after the real features, drawn independently of the target.</dd>"
-        "<dt>models</dt><dd>logistic regression and k-nearest neighbours (5) after standardisation; random forest "
-        "(100 trees); histogram gradient boosting (scikit-learn defaults).</dd>"
-        f"<dt>selector</dt><dd>RandomProbeSelector(ExtraTreesClassifier({probe['n_estimators']} trees, depth "
-        f"&le; {probe['max_depth']}), n_rounds={probe['n_rounds']}, alpha={probe['alpha']}), fitted on the "
-        "training split only; the models are refitted on the confirmed features.</dd>"
-        f"<dt>split</dt><dd>{params['test_size'] * 100:.0f} % of the rows for testing, stratified, by the seed."
-        "</dd>"
-        f"<dt>interval</dt><dd>{_e(INTERVAL_LEGEND)}.</dd></dl>"
-    )
-    sections.append(("Definitions", definitions))
-    sections.append(run_section(summary.spec, summary.records))
-    subtitle = (
-        f"{len(summary.rows)} cells (dataset x kind x k) x seeds, models: "
-        f"{_e(', '.join(summary.models))}. Command: <code>mithridate garbage</code>."
-    )
     return write_grid_report(
         out,
         title="Garbage in, garbage out: random features",
-        subtitle=subtitle,
         sections=sections,
         figures=figures,
         payload=summary.to_dict() | ({"config": config.to_dict()} if config else {}),
+        run=run_section(summary.spec, summary.records),
+        template="garbage.html.j2",
+        context={
+            "cells": len(summary.rows),
+            "models": summary.models,
+            "n_categories": params["n_categories"],
+            "probe": params["probe"],
+            "test_percent": f"{params['test_size'] * 100:.0f}",
+            "interval": INTERVAL_LEGEND,
+        },
     )
 
 
@@ -703,7 +675,7 @@ def run_garbage(
     records.sort(key=_display_order)
     echo(f"{len(records)} cell-seeds in {time.perf_counter() - tick:.1f} s")
     summary = _summary(spec, records)
-    _report(out, summary, config)
+    write_garbage_report(out, summary, config)
     return summary
 
 

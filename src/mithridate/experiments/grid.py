@@ -41,8 +41,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .store.jsonable import finite_or_none as _finite_or_none
+from .store.jsonable import json_default as _json_default
 from .store.sqlite_file import SQLiteFile, StoreError
-from .store.jsonable import finite_or_none as _finite_or_none, json_default as _json_default
 from .summary import Estimate
 
 __all__ = [
@@ -532,78 +533,3 @@ def load_grid(folder: str | os.PathLike[str], experiment: str) -> list[tuple[Gri
     if not found:
         raise ValueError(f"{folder}: the store holds no finished {experiment} result yet")
     return found
-
-
-# Report -----------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GridFigure:
-    """A figure of a grid report: written as `name` (a .png file name) and embedded in report.html."""
-
-    name: str
-    figure: Any  # a matplotlib Figure
-    alt: str
-    caption: str  # HTML
-
-
-def write_grid_report(
-    out: str | os.PathLike[str],
-    *,
-    title: str,
-    subtitle: str,
-    sections: Sequence[tuple[str, str]],
-    figures: Sequence[GridFigure],
-    payload: Mapping[str, Any],
-    json_name: str = "results.json",
-) -> Path:
-    """Write the figures (PNG), `json_name` (strict JSON of `payload`) and a self-contained report.html
-    (inline CSS, figures embedded as data: URIs; the same look as the sweep's report) into `out`; return the
-    path of report.html. `sections` are (heading, HTML) pairs shown after the figures. Files are drawn in a
-    private folder and moved into place one by one (atomically), as the sweep's report does."""
-    import shutil
-    import tempfile
-
-    from .report import _e, _figure_html, _Picture, _save, html_page
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=out, prefix=".report-"))
-    try:
-        pictures = []
-        for figure in figures:
-            path = _save(figure.figure, work / figure.name)
-            pictures.append(_Picture(Path(figure.name).stem, path, figure.alt, figure.caption))
-        text = json.dumps(_finite_or_none(dict(payload)), indent=2, allow_nan=False, default=_json_default)
-        (work / json_name).write_text(text + "\n", encoding="utf-8")
-        body = "\n".join(_figure_html(i + 1, picture) for i, picture in enumerate(pictures))
-        body += "".join(f"\n<h2>{_e(heading)}</h2>\n{content}" for heading, content in sections)
-        page = html_page(title, f'<p class="sub">{subtitle}</p>\n<h2>Figures</h2>\n{body}')
-        (work / "report.html").write_text(page, encoding="utf-8")
-        for produced in sorted(work.iterdir()):
-            os.replace(produced, out / produced.name)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return out / "report.html"
-
-
-def html_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: Sequence[int] = (0,)) -> str:
-    """An HTML table in the report's style from plain-text cells (escaped here)."""
-    from .report import _e, _table
-
-    return _table([_e(h) for h in header], [([_e(c) for c in row], "") for row in rows], left=left)
-
-
-def run_section(spec: GridSpec, records: Sequence[GridRecord]) -> tuple[str, str]:
-    """The report's "Run" section: the spec's hash, how many cell-seeds, and the library versions."""
-    versions = ", ".join(f"{k} {v}" for k, v in records[0].versions.items()) if records else ""
-    rows = [["spec hash", spec.spec_hash()], ["results", f"{len(records)} cell-seeds"], ["versions", versions]]
-    return ("Run", html_table(["setting", "value"], rows, left=(0, 1)))
-
-
-def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], *, left: Sequence[int] = (0,)) -> str:
-    """A plain-text table with aligned columns (numbers right-aligned, the `left` columns left-aligned)."""
-    from .summary import _columns
-
-    lines = [list(header), *[list(row) for row in rows]]
-    return "\n".join(_columns(lines, right=[i for i in range(len(header)) if i not in set(left)]))

@@ -33,6 +33,7 @@ from scipy import stats
 
 from ..meters import diversity
 from .records import RunRecord, SweepSpec
+from .report.tables import aligned_columns
 
 __all__ = [
     "DEFINITIONS",
@@ -411,7 +412,7 @@ class Summary:
             if paired:
                 cells += ["ref", ""] if row.paired is None else [row.paired.format_difference(), row.paired.format_p()]
             lines.append(cells)
-        out = _columns(lines, right=range(1, len(header)))
+        out = aligned_columns(lines, right=range(1, len(header)))
         out.append("")
         out.append(f"* best dose: highest mean clean accuracy (ties: the smaller dose). {INTERVAL_LEGEND}.")
         if paired:
@@ -433,7 +434,7 @@ class Summary:
                     f"{r.corruptions[name] * 100:.2f}" if name in r.corruptions else NOT_AVAILABLE for r in self.rows
                 ]
                 table.append([name, *cells])
-            out.extend(_columns(table, right=range(1, len(table[0]))))
+            out.extend(aligned_columns(table, right=range(1, len(table[0]))))
         return "\n".join(out)
 
 
@@ -444,17 +445,6 @@ def _json_number(value: float | None) -> float | None:
 def format_dose(dose: float) -> str:
     """A dose as written on an axis: 0, 0.5, 1, 1.25 (no trailing zeros)."""
     return f"{dose:g}"
-
-
-def _columns(rows: list[list[str]], right: Sequence[int] = ()) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    right = set(right)
-    return [
-        "  ".join(
-            cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        ).rstrip()
-        for row in rows
-    ]
 
 
 def _match_dose(dose: float, spec: SweepSpec) -> float:

@@ -52,17 +52,13 @@ from typing import Any
 import numpy as np
 
 from .garbage import load_table
-from .grid import (
-    GRID_FILE,
-    CellSummary,
+from .grid import GRID_FILE, CellSummary, GridRecord, GridSpec, load_grid, run_grid, summarize_grid
+from .report import (
     GridFigure,
-    GridRecord,
-    GridSpec,
+    Section,
     html_table,
-    load_grid,
-    run_grid,
+    new_figure_grid,
     run_section,
-    summarize_grid,
     text_table,
     write_grid_report,
 )
@@ -80,6 +76,7 @@ __all__ = [
     "run_synthetic",
     "show_synthetic",
     "synthetic_digits",
+    "write_synthetic_report",
 ]
 
 EXPERIMENT = "synthetic"
@@ -578,27 +575,12 @@ _COLOURS = {
 }
 
 
-def _new_figure(rows: int, cols: int, width: float, height: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from .report import DPI
-
-    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(rows, cols, squeeze=False)
-    for ax in axes.flat:
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.grid(color="0.92", lw=0.7)
-    return figure, axes
-
-
 def mix_figure(summary: SyntheticSummary, part: str):
     """Rows: models; columns: the mix experiments of `part`. Test accuracy on real data against the mix,
     one line per kind of synthetic data (mean, 95% band), the real-only accuracy as a dotted line."""
     blocks = [b for b in summary.blocks() if b[0] == part]
     models = summary.models
-    figure, axes = _new_figure(len(models), len(blocks), 5.2 * len(blocks), 3.0 * len(models) + 0.8)
+    figure, axes = new_figure_grid(len(models), len(blocks), 5.2 * len(blocks), 3.0 * len(models) + 0.8)
     for j, (_, mix, size) in enumerate(blocks):
         rows = summary.cells(part, mix, size)
         xs_all = sorted({r.cell["x"] for r in rows})
@@ -640,7 +622,7 @@ def mix_figure(summary: SyntheticSummary, part: str):
 def samples_figure(variants: Sequence[str], augment: str, seed: int = 0, per_row: int = 10):
     """Real digits and each kind of synthetic digit, one row each (digits 0..9)."""
     X, y = load_table("digits")
-    figure, axes = _new_figure(1 + len(variants), per_row, 0.75 * per_row + 1.2, 0.8 * (1 + len(variants)) + 0.4)
+    figure, axes = new_figure_grid(1 + len(variants), per_row, 0.75 * per_row + 1.2, 0.8 * (1 + len(variants)) + 0.4)
     rows = [("real", np.stack([X[np.flatnonzero(y == d)[0]] for d in range(per_row)]))]
     rows += [(v, synthetic_digits(per_row, v, seed, augment)[0]) for v in variants]
     for i, (name, images) in enumerate(rows):
@@ -673,16 +655,16 @@ def _cost(cell: dict[str, Any]) -> tuple:
     return (cell["part"] != "digits", cell["synthetic"], -n)
 
 
-def _report(out: Path, summary: SyntheticSummary, config: SyntheticConfig | None) -> Path:
-    from .report import _e
-
+def write_synthetic_report(out: Path, summary: SyntheticSummary, config: SyntheticConfig | None = None) -> Path:
+    """Write the report of `summary` into `out`: the figures, results.json (with `config`, if given) and
+    report.html (`templates/synthetic.html.j2`); return the path of report.html."""
     parts = [p for p in PARTS if any(b[0] == p for b in summary.blocks())]
     figures = [
         GridFigure(
             f"synthetic_{part}.png",
             mix_figure(summary, part),
             f"{DATA_NAMES[part]}: test accuracy on real data against the mix",
-            f"{_e(DATA_NAMES[part])}: test accuracy on held-out real data against the mix, one line per kind of "
+            f"{DATA_NAMES[part]}: test accuracy on held-out real data against the mix, one line per kind of "
             "synthetic data (mean over seeds, 95% band); dotted: real data only.",
         )
         for part in parts
@@ -701,41 +683,33 @@ def _report(out: Path, summary: SyntheticSummary, config: SyntheticConfig | None
     sections = []
     for part, mix, size in summary.blocks():
         header, lines = summary._table(part, mix, size)
-        sections.append((summary._title(part, mix, size), html_table(header, lines)))
+        sections.append(Section(summary._title(part, mix, size), html_table(header, lines)))
     best = summary.best()
     if best:
         header, lines = summary._best_table(best)
         legend = (
-            "<p class='legend'>Best synthetic: the mix with the highest mean accuracy; gain: its accuracy minus real "
-            "only&rsquo;s, paired by seed (same test split and real pool), mean &plusmn; 95% interval; beats: the "
-            "gain&rsquo;s interval lies above 0. The best of many mixes is an optimistic pick.</p>"
+            "Best synthetic: the mix with the highest mean accuracy; gain: its accuracy minus real only’s, paired "
+            "by seed (same test split and real pool), mean ± 95% interval; beats: the gain’s interval lies above 0. "
+            "The best of many mixes is an optimistic pick."
         )
         table = html_table(header, lines, left=(0, 1, 2, 4))
-        sections.insert(0, ("Best synthetic mix against real only", table + legend))
+        sections.insert(0, Section("Best synthetic mix against real only", table, legend))
     params = summary.spec.params
-    definitions = (
-        "<dl class='defs'>"
-        "<dt>digits</dt><dd>797 real test images; real training images from the other 1,000; synthetic digits "
-        "rendered from matplotlib's DejaVu fonts: <b>plain</b> (clean glyphs), <b>randomised</b> (domain "
-        f"randomisation of the render), <b>+aug</b>: each image augmented once by <code>{_e(augment)}</code> on "
-        "its 32x32 bitmap before the 4x4 block counts.</dd>"
-        f"<dt>tabular</dt><dd>breast_cancer, {params['tabular_test'] * 100:.0f} % of rows for testing; "
-        f"<b>smote</b>: interpolation between a row and one of its {params['smote_neighbors']} nearest "
-        "same-class neighbours; <b>copies</b>: rows copied from the same source. Share mix: synthetic rows made "
-        "from the whole real pool; on top: made from the fixed real rows only.</dd>"
-        f"<dt>models</dt><dd>{_e(', '.join(MODEL_NAMES[m] for m in summary.models))}, after standardisation.</dd>"
-        f"<dt>interval</dt><dd>{_e(INTERVAL_LEGEND)}.</dd></dl>"
-    )
-    sections.append(("Definitions", definitions))
-    sections.append(run_section(summary.spec, summary.records))
-    subtitle = "Train on real, synthetic and mixes; test on real. Command: <code>mithridate synthetic</code>."
     return write_grid_report(
         out,
         title="Synthetic data: at what mix does it help?",
-        subtitle=subtitle,
         sections=sections,
         figures=figures,
         payload=summary.to_dict() | ({"config": config.to_dict()} if config else {}),
+        run=run_section(summary.spec, summary.records),
+        template="synthetic.html.j2",
+        context={
+            "augment": augment,
+            "tabular_test_percent": f"{params['tabular_test'] * 100:.0f}",
+            "smote_neighbors": params["smote_neighbors"],
+            "models": [MODEL_NAMES[m] for m in summary.models],
+            "interval": INTERVAL_LEGEND,
+        },
     )
 
 
@@ -756,7 +730,7 @@ def run_synthetic(
     records.sort(key=_display_order)
     echo(f"{len(records)} cell-seeds in {time.perf_counter() - tick:.1f} s")
     summary = SyntheticSummary(spec, summarize_grid(records), records)
-    _report(out, summary, config)
+    write_synthetic_report(out, summary, config)
     return summary
 
 

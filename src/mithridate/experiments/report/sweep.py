@@ -1,5 +1,5 @@
-"""The report of a dose-response sweep: figures (PNG, drawn with matplotlib's Agg renderer, no display)
-and one self-contained HTML page (figures embedded as data: URIs, inline CSS, no external resource).
+"""The report of a dose-response sweep: its figures (drawn with matplotlib's Agg renderer, no display) and
+its page (`templates/sweep.html.j2`, written by `write_report_folder`: one self-contained HTML file).
 
 `write_report(out_dir, summary, records, preview=...)` writes into `out_dir`:
 
@@ -17,26 +17,19 @@ and one self-contained HTML page (figures embedded as data: URIs, inline CSS, no
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
 import math
 import os
-import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import PIL.Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
-from .records import RunRecord
-from .summary import (
+from ..records import RunRecord
+from ..summary import (
     AFFINITY_DEFINITION,
     CITATION,
     DIVERSITY_DEFINITION,
@@ -51,6 +44,12 @@ from .summary import (
     format_dose,
     run_diversity,
 )
+from .figures import new_figure
+from .page import ReportFigure, write_report_folder
+from .tables import Cell, Row, Table, html_table
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "FIGURE_FILES",
@@ -62,7 +61,6 @@ __all__ = [
 ]
 
 FIGURE_FILES = ("dose_response.png", "affinity_diversity.png", "corruptions.png", "preview.png")
-DPI = 150
 
 _CLEAN = "#1f6fb4"
 _CORRUPTED = "#d9730d"
@@ -76,14 +74,6 @@ _AXIS_LABELS = {
 
 
 # Figures ----------------------------------------------------------------------------------------------
-
-
-def _figure(width: float, height: float) -> tuple[Figure, Any]:
-    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)  # the Agg renderer, explicitly: no pyplot, no display, no global backend state
-    axes = figure.add_subplot()
-    axes.spines[["top", "right"]].set_visible(False)
-    return figure, axes
 
 
 def _nan(value: float | None) -> float:
@@ -105,7 +95,7 @@ def _what(summary: Summary) -> str:
 def dose_response_figure(summary: Summary, records: Sequence[RunRecord]) -> Figure:
     """Clean and corrupted accuracy (%) against the dose: mean lines, shaded 95% intervals, each seed as a
     faint dot, and the best dose marked by a dashed line and a note."""
-    figure, axes = _figure(8.0, 4.8)
+    figure, axes = new_figure(8.0, 4.8)
     rows = summary.rows
     doses = np.array([row.dose for row in rows])
     span = float(doses.max() - doses.min()) or 1.0
@@ -157,7 +147,7 @@ def dose_response_figure(summary: Summary, records: Sequence[RunRecord]) -> Figu
 def affinity_diversity_figure(summary: Summary) -> Figure:
     """Affinity (x) against diversity (y), a point per dose at the means (with 95% intervals as thin bars),
     coloured by mean clean accuracy, each labelled with its dose; the best dose ringed."""
-    figure, axes = _figure(7.2, 5.4)
+    figure, axes = new_figure(7.2, 5.4)
     points = [
         row
         for row in summary.rows
@@ -213,7 +203,7 @@ def corruptions_figure(summary: Summary) -> Figure:
     smallest dose without one), as grouped horizontal bars sorted by the gain, the gain written beside."""
     base, best = _comparison(summary)
     names = [n for n in summary.corruption_names if n in base.corruptions or n in best.corruptions]
-    figure, axes = _figure(8.0, max(3.6, 0.42 * len(names) + 1.6))
+    figure, axes = new_figure(8.0, max(3.6, 0.42 * len(names) + 1.6))
     same = base.dose == best.dose
     base_label = f"{summary.axis} = {format_dose(base.dose)}" + (
         " (dose 0)" if base.dose == 0.0 else " (smallest dose)"
@@ -259,71 +249,7 @@ def corruptions_figure(summary: Summary) -> Figure:
     return figure
 
 
-def _save(figure: Figure, path: Path) -> Path:
-    figure.savefig(path, format="png", dpi=DPI, facecolor="white")
-    return path
-
-
-# HTML -------------------------------------------------------------------------------------------------
-
-_CSS = """
-:root { --ink: #1d232a; --muted: #5f6b76; --line: #dfe3e8; --best: #fff4c2; --accent: #1f6fb4; }
-* { box-sizing: border-box; }
-body { margin: 0; background: #f6f7f9; color: var(--ink);
-  font: 15px/1.5 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
-main { max-width: 1100px; margin: 0 auto; padding: 28px 32px 48px; background: #fff; }
-h1 { font-size: 26px; margin: 0 0 4px; }
-h2 { font-size: 19px; margin: 34px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-.sub { color: var(--muted); margin: 0 0 18px; }
-.verdict { background: #eef5fc; border-left: 4px solid var(--accent); padding: 12px 16px; margin: 16px 0; }
-.note { color: #8a4b00; }
-table { border-collapse: collapse; margin: 8px 0 6px; font-size: 14px; }
-th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
-th { background: #f0f2f5; font-weight: 600; }
-td.l, th.l { text-align: left; }
-tbody tr:nth-child(even) { background: #fafbfc; }
-tr.best td, td.best, th.best { background: var(--best); font-weight: 600; }
-.tag { display: inline-block; font-size: 11px; font-weight: 700; color: #7a5900; background: #ffe27a;
-  border-radius: 3px; padding: 0 5px; margin-left: 6px; vertical-align: 1px; }
-.scroll { overflow-x: auto; }
-.legend { color: var(--muted); font-size: 13px; margin: 4px 0 0; }
-dl.defs dt { font-weight: 600; margin-top: 8px; }
-dl.defs dd { margin: 2px 0 0 18px; }
-figure { margin: 22px 0; }
-figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--line); }
-figcaption { color: var(--muted); font-size: 13.5px; margin-top: 6px; max-width: 900px; }
-code { background: #f0f2f5; padding: 0 4px; border-radius: 3px; font-size: 13px; }
-"""
-
-_SCRIPT = """
-(function () {
-  var images = Array.prototype.slice.call(document.images);
-  var pending = images.length;
-  function report() {
-    var loaded = images.filter(function (img) { return img.complete && img.naturalWidth > 0; }).length;
-    document.body.dataset.imagesLoaded = String(loaded);
-  }
-  function settled() { pending -= 1; if (pending === 0) { report(); } }
-  if (pending === 0) { report(); return; }
-  images.forEach(function (img) {
-    if (img.complete) { settled(); return; }
-    img.addEventListener("load", settled);
-    img.addEventListener("error", settled);
-  });
-})();
-"""
-
-
-@dataclass(frozen=True)
-class _Picture:
-    key: str
-    path: Path
-    alt: str
-    caption: str
-
-
-def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+# The page's content -----------------------------------------------------------------------------------
 
 
 def _percent(value: float | None, digits: int = 2) -> str:
@@ -344,55 +270,36 @@ def _spec_value(value: Any) -> str:
     return str(value)
 
 
-_Cell = str | tuple[str, str]  # HTML, or (HTML, extra attributes of its <td>/<th>)
+def _dose_cell(dose: float, best: bool) -> Cell:
+    return Cell(format_dose(dose), tag="best" if best else "")
 
 
-def _cell(tag: str, cell: _Cell, left: bool) -> str:
-    content, attributes = (cell, "") if isinstance(cell, str) else cell
-    align = ' class="l"' if left else ""
-    return f"<{tag}{align}{' ' + attributes if attributes else ''}>{content}</{tag}>"
-
-
-def _table(header: Sequence[_Cell], rows: Sequence[tuple[Sequence[_Cell], str]], left: Sequence[int] = (0,)) -> str:
-    """An HTML table; cells are HTML already, each row comes with its class attribute ("" for none)."""
-    heads = "".join(_cell("th", h, i in left) for i, h in enumerate(header))
-    body = []
-    for cells, css in rows:
-        tds = "".join(_cell("td", c, i in left) for i, c in enumerate(cells))
-        body.append(f'<tr class="{css}">{tds}</tr>' if css else f"<tr>{tds}</tr>")
-    return f'<div class="scroll"><table><thead><tr>{heads}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
-
-
-def _summary_table(summary: Summary) -> str:
-    axis = _e(summary.axis)
+def _summary_table(summary: Summary) -> Table:
     rows = []
     for row in summary.rows:
         best = row.dose == summary.best_dose
-        dose = _e(format_dose(row.dose)) + ('<span class="tag">best</span>' if best else "")
         cells = [
-            dose,
-            _e(row.clean.format(percent=True)),
-            _e(row.corrupted.format(percent=True)),
-            _e(row.affinity.format()),
-            _e(row.diversity.format()),
-            _e(row.n_seeds),
+            _dose_cell(row.dose, best),
+            row.clean.format(percent=True),
+            row.corrupted.format(percent=True),
+            row.affinity.format(),
+            row.diversity.format(),
+            str(row.n_seeds),
         ]
-        rows.append((cells, "best" if best else ""))
-    header = [f"dose ({axis})", "clean accuracy %", "corrupted accuracy %", "affinity", "diversity", "seeds"]
-    return _table(header, rows) + (
-        f'<p class="legend">Highlighted: the best dose (highest mean clean accuracy; ties: the smaller dose). '
-        f"{_e(INTERVAL_LEGEND)}.</p>"
-    )
+        rows.append(Row(tuple(Cell(c) if isinstance(c, str) else c for c in cells), "best" if best else ""))
+    header = [f"dose ({summary.axis})", "clean accuracy %", "corrupted accuracy %", "affinity", "diversity", "seeds"]
+    return html_table(header, rows)
 
 
-def _paired_section(summary: Summary) -> str:
+def _paired(summary: Summary) -> dict[str, Any]:
     """The comparison with dose 0 paired by seed: a sentence on the best dose, a table of every dose (mean
-    difference, its 95% interval, P(improvement), pairs, verdict) and the best dose's per-seed differences."""
+    difference, its 95% interval, P(improvement), pairs, verdict) and the best dose's per-seed differences.
+    `state` says which: "no dose 0", "dose 0 only" or "compared"."""
     if summary.zero is None:
-        return "<p>No dose-0 run: there is nothing to pair the doses with.</p>"
+        return {"state": "no dose 0"}
     compared = [row for row in summary.rows if row.paired is not None]
     if not compared:
-        return "<p>The sweep ran dose 0 only: there is no other dose to compare.</p>"
+        return {"state": "dose 0 only"}
     best = summary.paired_vs_dose0
     if best is None:
         lead = "The best dose is dose 0: no dose beats it on mean clean accuracy."
@@ -408,17 +315,17 @@ def _paired_section(summary: Summary) -> str:
             if paired.ci95_low is None
             else f"{paired.ci95_low * 100:+.2f} to {paired.ci95_high * 100:+.2f}"
         )
-        cells = [
-            _e(format_dose(row.dose)) + ('<span class="tag">best</span>' if is_best else ""),
-            _e(paired.pairs),
-            _e(NOT_AVAILABLE if paired.mean_difference is None else f"{paired.mean_difference * 100:+.2f}"),
-            _e(interval),
-            _e(paired.format_p()),
-            _e(verdict),
-        ]
-        rows.append((cells, "best" if is_best else ""))
+        cells = (
+            _dose_cell(row.dose, is_best),
+            Cell(str(paired.pairs)),
+            Cell(NOT_AVAILABLE if paired.mean_difference is None else f"{paired.mean_difference * 100:+.2f}"),
+            Cell(interval),
+            Cell(paired.format_p()),
+            Cell(verdict),
+        )
+        rows.append(Row(cells, "best" if is_best else ""))
     header = [
-        f"dose ({_e(summary.axis)})",
+        f"dose ({summary.axis})",
         "seed pairs",
         "mean difference pp",
         "95% interval pp",
@@ -427,59 +334,47 @@ def _paired_section(summary: Summary) -> str:
     ]
     per_seed = ""
     if best is not None and best.pairs:
-        seeds = ", ".join(
+        per_seed = ", ".join(
             f"seed {seed}: {d * 100:+.2f}" for seed, d in zip(best.seeds, best.difference.values, strict=True)
         )
-        per_seed = f'<p class="legend">Per-seed differences at the best dose (pp): {_e(seeds)}.</p>'
-    return (
-        f'<p id="paired-verdict">{_e(lead)}</p>'
-        + _table(header, rows)
-        + per_seed
-        + f'<p class="legend">{_e(PAIRED_DEFINITION)}. {_e(P_IMPROVEMENT_DEFINITION)}, after '
-        f"{_e(P_IMPROVEMENT_CITATION)}. Only seeds that ran at both doses count.</p>"
-    )
+    return {"state": "compared", "lead": lead, "table": html_table(header, rows), "per_seed": per_seed}
 
 
-def _corruption_table(summary: Summary) -> str:
+def _corruption_table(summary: Summary) -> Table | None:
+    """Accuracy % per corruption (rows) and dose (columns), shaded by the change from the baseline dose;
+    None when no accuracy per corruption was recorded."""
     names = summary.corruption_names
     if not names:
-        return "<p>No accuracy per corruption was recorded.</p>"
+        return None
     base = summary.zero or summary.rows[0]
-    header: list[_Cell] = [f"corruption (rows) / {_e(summary.axis)} (columns)"]
+    header = [Cell(f"corruption (rows) / {summary.axis} (columns)")]
     header += [
-        (_e(format_dose(r.dose)) + '<span class="tag">best</span>', 'class="best"')
+        Cell(format_dose(r.dose), tag="best", classes=("best",))
         if r.dose == summary.best_dose
-        else _e(format_dose(r.dose))
+        else Cell(format_dose(r.dose))
         for r in summary.rows
     ]
     rows = []
     for name in names:
-        cells: list[_Cell] = [_e(name)]
+        cells = [Cell(name)]
         for row in summary.rows:
             value = row.corruptions.get(name)
-            text = _percent(value)
             style = ""
             reference = base.corruptions.get(name)
             if value is not None and reference is not None and row.dose != base.dose:
                 delta = value - reference
                 alpha = min(abs(delta) / 0.10, 1.0) * 0.45
                 colour = "46,160,67" if delta > 0 else "218,54,51"
-                style = f'style="background: rgba({colour},{alpha:.3f})"' if alpha > 0.005 else ""
-            cells.append((_e(text), style.strip()) if style else _e(text))
-        rows.append((cells, ""))
-    return _table(header, rows) + (
-        f'<p class="legend">Accuracy % per corruption, mean over severities '
-        f"({_e(_spec_value(list(summary.spec.severities)))}) and seeds; dose {_e(summary.axis)} = "
-        f"{_e(format_dose(summary.best_dose))} is the best. Shading: change from "
-        f"{'dose 0' if base.dose == 0 else 'the smallest dose'} (green better, red worse; full colour at 10 "
-        "points).</p>"
-    )
+                style = f"background: rgba({colour},{alpha:.3f})" if alpha > 0.005 else ""
+            cells.append(Cell(_percent(value), style=style))
+        rows.append(Row(tuple(cells)))
+    return html_table(header, rows)
 
 
-def _runs_table(summary: Summary, records: Sequence[RunRecord]) -> str:
+def _runs_table(summary: Summary, records: Sequence[RunRecord]) -> Table:
     zero = {int(r.seed): r for r in records if float(r.dose) == 0.0}
     header = [
-        f"dose ({_e(summary.axis)})",
+        f"dose ({summary.axis})",
         "seed",
         "clean %",
         "corrupted %",
@@ -494,8 +389,8 @@ def _runs_table(summary: Summary, records: Sequence[RunRecord]) -> str:
     rows = []
     for r in sorted(records, key=lambda r: (float(r.dose), int(r.seed))):
         cells = [
-            _e(format_dose(float(r.dose))),
-            _e(r.seed),
+            format_dose(float(r.dose)),
+            str(r.seed),
             _percent(r.clean_accuracy),
             _percent(r.corrupted_accuracy),
             _number(r.affinity),
@@ -506,159 +401,121 @@ def _runs_table(summary: Summary, records: Sequence[RunRecord]) -> str:
             f"{r.augment_images_per_second:,.0f}" if math.isfinite(r.augment_images_per_second) else NOT_AVAILABLE,
             _number(r.peak_memory_mb, 0),
         ]
-        rows.append((cells, "best" if math.isclose(float(r.dose), summary.best_dose) else ""))
-    return _table(header, rows)
+        best = math.isclose(float(r.dose), summary.best_dose)
+        rows.append(Row(tuple(Cell(c) for c in cells), "best" if best else ""))
+    return html_table(header, rows)
 
 
-def _versions_table(records: Sequence[RunRecord]) -> str:
+def _versions_table(records: Sequence[RunRecord]) -> Table | None:
+    """Each package's versions over the runs (noted when they differ); None when no run recorded any."""
     seen: dict[str, dict[str, None]] = {}
     for record in records:
         for name, version in (record.versions or {}).items():
             seen.setdefault(str(name), {})[str(version)] = None
     if not seen:
-        return "<p>The runs recorded no software versions.</p>"
+        return None
     rows = []
     for name in sorted(seen, key=str.lower):
         versions = list(seen[name])
-        text = _e(", ".join(versions)) + (
-            ' <span class="note">(differs between runs)</span>' if len(versions) > 1 else ""
-        )
-        rows.append(([_e(name), text], ""))
-    return _table(["software", "version"], rows, left=(0, 1))
+        note = "(differs between runs)" if len(versions) > 1 else ""
+        rows.append([Cell(name), Cell(", ".join(versions), note=note)])
+    return html_table(["software", "version"], rows, left=(0, 1))
 
 
-def _spec_table(summary: Summary, records: Sequence[RunRecord]) -> str:
-    values = summary.spec.to_dict()
-    rows = [([_e(key), _e(_spec_value(value))], "") for key, value in values.items()]
-    rows.append((["spec hash", f"<code>{_e(summary.spec.spec_hash())}</code>"], ""))
+def _spec_table(summary: Summary, records: Sequence[RunRecord]) -> Table:
+    rows: list[list[Cell | str]] = [[key, _spec_value(value)] for key, value in summary.spec.to_dict().items()]
+    rows.append(["spec hash", Cell(summary.spec.spec_hash(), code=True)])
     sweep_ids = sorted({r.sweep_id for r in records})
     if sweep_ids:
-        rows.append((["sweep id", _e(", ".join(sweep_ids))], ""))
+        rows.append(["sweep id", ", ".join(sweep_ids)])
     started = sorted(r.started_at for r in records if r.started_at)
     finished = sorted(r.finished_at for r in records if r.finished_at)
     if started and finished:
-        rows.append((["runs", _e(f"{len(records)} runs, from {started[0]} to {finished[-1]}")], ""))
-    return _table(["setting", "value"], rows, left=(0, 1))
+        rows.append(["runs", f"{len(records)} runs, from {started[0]} to {finished[-1]}"])
+    return html_table(["setting", "value"], rows, left=(0, 1))
 
 
-def _figure_html(number: int, picture: _Picture) -> str:
-    data = picture.path.read_bytes()
-    with PIL.Image.open(io.BytesIO(data)) as image:
-        width, height = image.size
-    uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-    return (
-        f'<figure id="fig-{picture.key}"><img id="img-{picture.key}" src="{uri}" alt="{_e(picture.alt)}" '
-        f'width="{width}" height="{height}"><figcaption><b>Figure {number}.</b> {picture.caption}</figcaption></figure>'
-    )
-
-
-def _pictures(out_dir: Path, summary: Summary, preview_path: Path | None) -> list[_Picture]:
-    axis = _e(summary.axis)
+def _figures(summary: Summary, records: Sequence[RunRecord], preview: PIL.Image.Image | None) -> list[ReportFigure]:
+    axis = summary.axis
     base, best = _comparison(summary)
-    base_name = "dose 0" if base.dose == 0.0 else f"the smallest dose ({axis} = {_e(format_dose(base.dose))})"
-    pictures = [
-        _Picture(
-            "dose-response",
-            out_dir / FIGURE_FILES[0],
+    base_name = "dose 0" if base.dose == 0.0 else f"the smallest dose ({axis} = {format_dose(base.dose)})"
+    figures = [
+        ReportFigure(
+            FIGURE_FILES[0],
+            dose_response_figure(summary, records),
             "Clean and corrupted accuracy against the dose",
             f"Clean accuracy (blue) and accuracy under corruption (orange, mean over corruptions and severities) "
             f"against the dose {axis}: lines join the means over seeds, bands are their 95% confidence intervals "
             f"and faint dots are the single seeds. The dashed line marks the best dose ({axis} = "
-            f"{_e(format_dose(summary.best_dose))}).",
+            f"{format_dose(summary.best_dose)}).",
+            key="dose-response",
         ),
-        _Picture(
-            "affinity-diversity",
-            out_dir / FIGURE_FILES[1],
+        ReportFigure(
+            FIGURE_FILES[1],
+            affinity_diversity_figure(summary),
             "Affinity against diversity, one point per dose",
             "Affinity against diversity, one point per dose (mean over seeds; thin bars are 95% intervals), "
             "coloured by the mean clean accuracy and joined in dose order; the best dose is ringed. Dose 0 sits at "
             "(1, 1) by definition. Augmentations that help tend to combine high affinity with high diversity.",
+            key="affinity-diversity",
         ),
-        _Picture(
-            "corruptions",
-            out_dir / FIGURE_FILES[2],
+        ReportFigure(
+            FIGURE_FILES[2],
+            corruptions_figure(summary),
             "Accuracy per corruption at the best dose and at dose 0",
             f"Accuracy under each corruption (mean over severities and seeds) at the best dose ({axis} = "
-            f"{_e(format_dose(best.dose))}) against {base_name}, sorted by the gain, written in percentage points.",
+            f"{format_dose(best.dose)}) against {base_name}, sorted by the gain, written in percentage points.",
+            key="corruptions",
         ),
     ]
-    if preview_path is not None:
-        pictures.append(
-            _Picture(
-                "preview",
-                preview_path,
+    if preview is not None:
+        figures.append(
+            ReportFigure(
+                FIGURE_FILES[3],
+                preview,
                 "Draws of the policy at the best dose",
-                f"What the policy does at the best dose ({axis} = {_e(format_dose(summary.best_dose))}): each row an "
+                f"What the policy does at the best dose ({axis} = {format_dose(summary.best_dose)}): each row an "
                 "image, the original first, then independent draws captioned with the ops and magnitudes drawn.",
+                key="preview",
             )
         )
-    return pictures
+    return figures
 
 
-def html_page(title: str, body: str) -> str:
-    """A self-contained page around `body`: the reports' style sheet and script inline, `title` as its heading."""
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<main>
-<h1>{_e(title)}</h1>
-{body}
-</main>
-<script>{_SCRIPT}</script>
-</body>
-</html>
-"""
+def _context(summary: Summary, records: Sequence[RunRecord]) -> dict[str, Any]:
+    """What templates/sweep.html.j2 shows, as text and tables."""
+    base = summary.zero or summary.rows[0]
+    return {
+        "spec": summary.spec,
+        "doses": _spec_value(list(summary.spec.doses)),
+        "runs": len(records),
+        "verdict": summary.verdict(),
+        "notes": list(summary.notes),
+        "summary_table": _summary_table(summary),
+        "paired": _paired(summary),
+        "corruption_table": _corruption_table(summary),
+        "severities": _spec_value(list(summary.spec.severities)),
+        "axis": summary.axis,
+        "best_dose": format_dose(summary.best_dose),
+        "baseline": "dose 0" if base.dose == 0 else "the smallest dose",
+        "spec_table": _spec_table(summary, records),
+        "runs_table": _runs_table(summary, records),
+        "versions_table": _versions_table(records),
+        "definitions": {
+            "affinity": AFFINITY_DEFINITION.removeprefix("affinity = "),
+            "diversity": DIVERSITY_DEFINITION.removeprefix("diversity = "),
+            "interval": INTERVAL_LEGEND,
+            "paired": PAIRED_DEFINITION.removeprefix("paired difference = "),
+            "paired_full": PAIRED_DEFINITION,
+            "p_improvement": P_IMPROVEMENT_DEFINITION.removeprefix("P(improvement) = "),
+            "p_improvement_full": P_IMPROVEMENT_DEFINITION,
+            "p_improvement_citation": P_IMPROVEMENT_CITATION,
+            "citation": CITATION,
+        },
+    }
 
 
-def _html(summary: Summary, records: Sequence[RunRecord], pictures: list[_Picture], title: str) -> str:
-    spec = summary.spec
-    notes = "".join(f'<p class="note">{_e(note)}</p>' for note in summary.notes)
-    figures = "\n".join(_figure_html(i + 1, p) for i, p in enumerate(pictures))
-    return html_page(
-        title,
-        f"""<p class="sub">Policy <code>{_e(spec.policy)}</code> on <code>{_e(spec.data)}</code>, dose axis
-<code>{_e(spec.axis)}</code>, doses {_e(_spec_value(list(spec.doses)))}, {_e(spec.seeds)} seed(s) per dose,
-{len(records)} run(s).</p>
-<div class="verdict">{_e(summary.verdict())}</div>
-{notes}
-<h2>Summary</h2>
-{_summary_table(summary)}
-<h2>Against dose 0, paired by seed</h2>
-{_paired_section(summary)}
-<h2>Definitions</h2>
-<dl class="defs">
-<dt>clean accuracy</dt><dd>accuracy on the untouched test set.</dd>
-<dt>corrupted accuracy</dt><dd>accuracy on the test set under each corruption at each severity, averaged over
-corruptions and severities.</dd>
-<dt>affinity</dt><dd>{_e(AFFINITY_DEFINITION.removeprefix("affinity = "))}. How far the augmented data
-lies from the clean data, as seen by a model trained without augmentation: 1 means no shift.</dd>
-<dt>diversity</dt><dd>{_e(DIVERSITY_DEFINITION.removeprefix("diversity = "))}. How much harder the
-augmented training data is to fit: 1 means no harder.</dd>
-<dt>interval</dt><dd>{_e(INTERVAL_LEGEND)}.</dd>
-<dt>paired difference</dt><dd>{_e(PAIRED_DEFINITION.removeprefix("paired difference = "))}.</dd>
-<dt>P(improvement)</dt><dd>{_e(P_IMPROVEMENT_DEFINITION.removeprefix("P(improvement) = "))}, as in
-{_e(P_IMPROVEMENT_CITATION)}.</dd>
-</dl>
-<p class="legend">Affinity and diversity as defined by {_e(CITATION)} (arXiv:2002.08973).</p>
-<h2>Figures</h2>
-{figures}
-<h2>Accuracy per corruption</h2>
-{_corruption_table(summary)}
-<h2>Sweep</h2>
-{_spec_table(summary, records)}
-<h2>Runs</h2>
-{_runs_table(summary, records)}
-<p class="legend">Highlighted: runs at the best dose. Diversity per run: its final training loss / that of the
-dose-0 run with the same seed. Augment images/s: throughput of the augmentation alone.</p>
-<h2>Software</h2>
-{_versions_table(records)}""",
-    )
+# Writing ----------------------------------------------------------------------------------------------
 
 
 def write_report(
@@ -672,35 +529,22 @@ def write_report(
     """Write the figures (PNG) and `report.html` of a sweep into `out_dir` (created if missing); return the
     path of report.html. `records` are the runs that `summary` summarises; `preview` (a preview grid of the
     policy at the best dose, `mithridate.image.preview.preview_grid`) becomes preview.png and a figure.
-    The page is one self-contained file: no network, no external file."""
+    The page is one self-contained file: no network, no external file. Files are drawn in a private folder
+    and moved into place one by one (atomically): see `write_report_folder`."""
     if not isinstance(summary, Summary):
         raise TypeError(f"summary: expected a Summary (see summarize), got {type(summary).__name__}")
     if preview is not None and not isinstance(preview, PIL.Image.Image):
         raise TypeError(f"preview: expected a PIL image (e.g. from preview_grid) or None, got {type(preview).__name__}")
     records = list(check_records(records, summary.spec).values())
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    # Everything is drawn into a private folder first, then moved into place file by file (os.replace is
-    # atomic): a reader never sees half a file, and two sweeps reporting into one folder never mix figures.
-    work = Path(tempfile.mkdtemp(dir=out, prefix=".report-"))
-    try:
-        _save(dose_response_figure(summary, records), work / FIGURE_FILES[0])
-        _save(affinity_diversity_figure(summary), work / FIGURE_FILES[1])
-        _save(corruptions_figure(summary), work / FIGURE_FILES[2])
-        preview_path = None
-        if preview is not None:
-            preview_path = work / FIGURE_FILES[3]
-            image = preview if preview.mode in ("RGB", "RGBA", "L") else preview.convert("RGBA")
-            image.save(preview_path, format="PNG")
-        if title is None:
-            title = f"Dose-response sweep: {summary.spec.policy} on {summary.spec.data} ({summary.axis} axis)"
-        html = _html(summary, records, _pictures(work, summary, preview_path), title)
-        (work / "report.html").write_text(html, encoding="utf-8")
-        for produced in sorted(work.iterdir()):
-            os.replace(produced, out / produced.name)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return out / "report.html"
+    if title is None:
+        title = f"Dose-response sweep: {summary.spec.policy} on {summary.spec.data} ({summary.axis} axis)"
+    return write_report_folder(
+        out_dir,
+        template="sweep.html.j2",
+        title=title,
+        figures=_figures(summary, records, preview),
+        context=_context(summary, records),
+    )
 
 
 def write_summary_json(out_dir: Path, summary: Summary) -> Path:
@@ -708,7 +552,9 @@ def write_summary_json(out_dir: Path, summary: Summary) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "summary.json"
-    partial = Path(tempfile.mkstemp(dir=out, prefix=".summary-", suffix=".json")[1])
+    handle, name = tempfile.mkstemp(dir=out, prefix=".summary-", suffix=".json")
+    os.close(handle)
+    partial = Path(name)
     partial.write_text(json.dumps(summary.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
     os.replace(partial, path)
     return path
