@@ -328,7 +328,7 @@ def test_summary_checks_its_input():
     spec = SweepSpec(doses=(0.0, 1.0), seeds=2)
     with pytest.raises(ValueError, match="at least one run"):
         summarize([], spec)
-    other = SweepSpec(doses=(0.0, 1.0), seeds=3)
+    other = SweepSpec(doses=(0.0, 1.0), seeds=2, learning_rate=0.1)  # another recipe
     with pytest.raises(ValueError, match="spec hash"):
         summarize([record(other, 0.0, 0, 0.9)], spec)
     with pytest.raises(ValueError, match="appear twice"):
