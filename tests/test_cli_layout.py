@@ -1,11 +1,10 @@
 """The layout of the `mithridate` command and the layers under it.
 
 Every subcommand answers --help through `main`; data/ never imports experiments/ or cli/, experiments/
-never imports cli/; the modules under cli/, data/ and experiments/report/, and experiments/garbage.py,
-synthetic.py and summary.py, import no private name (one leading underscore) from another mithridate module;
-and the modules whose imports could form a cycle (summary -> report.tables, report.sweep -> summary) import
-alone, each in a fresh interpreter. The import checks read the source with `ast`, so they see imports inside
-functions too, and resolve relative imports against the module's package.
+never imports cli/; the modules under cli/, data/, experiments/ and integrations/ import no private name (one
+leading underscore) from another mithridate module; no chain of load-time imports forms a cycle; and the
+experiments' modules import alone, each in a fresh interpreter. The import checks read the source with `ast`,
+so they see imports inside functions too, and resolve relative imports against the module's package.
 """
 
 from __future__ import annotations
@@ -72,7 +71,7 @@ def test_the_top_level_help_lists_every_subcommand(capsys: pytest.CaptureFixture
 def test_the_import_resolver_sees_relative_imports() -> None:
     targets = {target for target, _, _ in _imports(PACKAGE / "cli" / "show.py")}
     assert "mithridate.cli.arguments" in targets
-    assert "mithridate.experiments.grid" in targets
+    assert "mithridate.experiments.studies.sweep" in targets
 
 
 @pytest.mark.parametrize(
@@ -93,15 +92,12 @@ def test_lower_layers_do_not_import_higher_ones(folder: str, forbidden: tuple[st
     assert not bad, "\n".join(bad)
 
 
-# Where no module imports another module's private names (not yet the whole of experiments/: its runner and
-# store are being replaced).
+# Where no module imports another module's private names.
 PRIVATE_CHECKED = {
     "cli": _files("cli"),
     "data": _files("data"),
-    "experiments/report": _files("experiments/report"),
-    "experiments/garbage.py, synthetic.py, summary.py": [
-        PACKAGE / "experiments" / name for name in ("garbage.py", "synthetic.py", "summary.py")
-    ],
+    "experiments": _files("experiments"),
+    "integrations": _files("integrations"),
 }
 
 
@@ -125,8 +121,15 @@ FIRST_IMPORTS = (
     "mithridate.experiments.report",
     "mithridate.experiments.report.tables",
     "mithridate.experiments.report.sweep",
-    "mithridate.experiments.garbage",
-    "mithridate.experiments.synthetic",
+    "mithridate.experiments.studies.garbage",
+    "mithridate.experiments.studies.synthetic",
+    "mithridate.experiments.studies.sweep",
+    "mithridate.experiments.engine",
+    "mithridate.experiments.store",
+    "mithridate.experiments.store.legacy",
+    "mithridate.experiments.tasks",
+    "mithridate.experiments.tasks.image",
+    "mithridate.experiments.variance",
 )
 
 
@@ -141,3 +144,47 @@ def test_report_tables_is_a_leaf() -> None:
     """report/tables.py imports nothing from mithridate (summary imports it: no cycle can start there)."""
     path = PACKAGE / "experiments" / "report" / "tables.py"
     assert not [target for target, _, _ in _imports(path) if _is_under(target, "mithridate")]
+
+
+def _module_imports_at_load(path: Path) -> set[str]:
+    """The mithridate modules a module imports when it is loaded (its top-level imports; a name imported
+    from a package counts as its submodule when there is one)."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[: len(package.split(".")) - (node.level - 1)] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            if target != module:  # `from . import x` in a package's __init__ loads its submodule x only
+                found.add(target)
+            for alias in node.names:
+                candidate = PACKAGE.parent / Path(*f"{target}.{alias.name}".split("."))
+                if candidate.with_suffix(".py").is_file() or (candidate / "__init__.py").is_file():
+                    found.add(f"{target}.{alias.name}")
+    return {name for name in found if _is_under(name, "mithridate")}
+
+
+def test_no_import_cycles_at_load_time() -> None:
+    """No chain of top-level imports leads from a module back to itself (cli, data, experiments, integrations)."""
+    paths = [path for folder in ("cli", "data", "experiments", "integrations") for path in _files(folder)]
+    graph = {_module_name(path): _module_imports_at_load(path) for path in paths}
+    cycles, state = [], {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = "open"
+        for target in sorted(graph.get(node, ())):
+            if target not in graph:
+                continue
+            if state.get(target) == "open":
+                cycles.append(" -> ".join([*trail[trail.index(target) :], target]))
+            elif target not in state:
+                visit(target, [*trail, target])
+        state[node] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert not cycles, "\n".join(cycles)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mithridate.cli import main
-from mithridate.experiments.garbage import GarbageConfig, run_garbage, show_garbage
+from mithridate.experiments.studies.garbage import GarbageConfig, run_garbage, show_garbage
 from mithridate.tabular.random_features import KINDS, add_random_features, random_features
 
 # Random features ----------------------------------------------------------------------------------------
@@ -129,11 +129,11 @@ def test_tiny_experiment_findings_report_results_and_resume(tiny, capsys):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
     results = json.loads((out / "results.json").read_text())
     assert len(results["cells"]) == 2 and len(results["runs"]) == 4 and results["config"]["ks"] == [0, 104]
-    with sqlite3.connect(out / "grid.sqlite") as connection:
+    with sqlite3.connect(out / "store.sqlite") as connection:
         before = connection.execute("SELECT cell, seed, finished_at FROM results ORDER BY 1, 2").fetchall()
     assert len(before) == 4
     again = run_garbage(GarbageConfig(**TINY), out, jobs=1, progress=False, echo=lambda line: None)
-    with sqlite3.connect(out / "grid.sqlite") as connection:
+    with sqlite3.connect(out / "store.sqlite") as connection:
         assert connection.execute("SELECT cell, seed, finished_at FROM results ORDER BY 1, 2").fetchall() == before
     assert again.format_table() == summary.format_table() == show_garbage(out)[0].format_table()
     assert main(["garbage", "--show", "--out", str(out)]) == 0
@@ -173,7 +173,7 @@ def test_command_line(tmp_path, capsys):
         (["--ks", "1", "--multiples", "1"], "not both"),
         (["--models", "svm"], "models: expected some of"),
         (["--seeds", "0"], "expected a positive integer"),
-        (["--show", "--out", str(tmp_path / "nothing")], "no grid.sqlite here"),
+        (["--show", "--out", str(tmp_path / "nothing")], "no store.sqlite here"),
     ):
         assert main(["garbage", *arguments]) == 2
         error = capsys.readouterr().err

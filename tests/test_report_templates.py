@@ -15,8 +15,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from mithridate.experiments import garbage, synthetic
-from mithridate.experiments.grid import GridRecord, summarize_grid
+from mithridate.experiments.engine import Record, summarize_grid
 from mithridate.experiments.records import SweepSpec
 from mithridate.experiments.report import (
     TEMPLATES,
@@ -31,6 +30,7 @@ from mithridate.experiments.report import (
     write_grid_report,
     write_report,
 )
+from mithridate.experiments.studies import garbage, synthetic
 from mithridate.experiments.summary import summarize
 from test_summary_report import sweep
 
@@ -168,8 +168,8 @@ def test_the_grid_report_escapes_untrusted_text(tmp_path: Path) -> None:
     assert text.count(ESCAPED) == 17
 
 
-def _record(spec, cell: dict, seed: int, metrics: dict[str, float]) -> GridRecord:
-    return GridRecord(spec.experiment, spec.spec_hash(), cell, seed, metrics, 0.1, {"python": "3"}, "t0", "t1")
+def _record(spec, cell: dict, seed: int, metrics: dict[str, float]) -> Record:
+    return Record(spec.experiment, spec.spec_hash(), cell, seed, metrics, 0.1, {"python": "3"}, "t0", "t1")
 
 
 def _score(cell: dict, seed: int) -> float:

@@ -1,6 +1,7 @@
-"""The results store: round trips, resumption, float doses, schema versions, and the two promises a sweep
-relies on: a process killed at any moment leaves whole rows or nothing, and several processes writing one
-store at once all land, without duplicates."""
+"""The experiment store: round trips of recipes, results, artifacts and failures; the file's settings and the
+files it refuses; and the two promises every experiment relies on: a process killed at any moment leaves
+whole runs (row and artifacts) or nothing, and several processes writing one store at once all land, without
+duplicates."""
 
 from __future__ import annotations
 
@@ -18,348 +19,490 @@ from pathlib import Path
 
 import pytest
 
-import mithridate
-from mithridate.experiments import store as store_module
-from mithridate.experiments.records import RunRecord, SweepSpec
-from mithridate.experiments.store import SCHEMA_VERSION, ResultsStore, StoreError
+import mithridate.experiments.store as store_package
+from mithridate.experiments.store import (
+    STORE_FILE,
+    STORE_SCHEMA_VERSION,
+    ExperimentStore,
+    StoreError,
+    folder_store,
+)
+from mithridate.experiments.store.records import Failure, Recipe, Record
 
 TESTS = Path(__file__).resolve().parent
 
-# The spec the subprocess tests write: 8 doses x 60 seeds = 480 runs.
-PROCESS_SPEC = SweepSpec(doses=(0.0, 0.1, 0.3, 0.5, 1.0, 1.5, 2.0, 3.0), seeds=60)
+RECIPE = Recipe("demo", {"scale": 2.0, "model": {"name": "cnn", "layers": (8, 16)}})
+OTHER = Recipe("demo", {"scale": 3.0, "model": {"name": "cnn", "layers": (8, 16)}})
+
+# The grid the subprocess tests write: 8 doses x 60 seeds = 480 runs.
+PROCESS_RECIPE = Recipe("processes", {"epochs": 3})
+PROCESS_DOSES = (0.0, 0.1, 0.3, 0.5, 1.0, 1.5, 2.0, 3.0)
+PROCESS_SEEDS = 60
 
 
-def make_record(spec: SweepSpec, dose: float, seed: int, sweep_id: str = "demo", **changes) -> RunRecord:
-    """A full record whose every value is a function of (spec, dose, seed), so any stored row can be checked."""
-    record = RunRecord(
-        sweep_id=sweep_id,
-        spec_hash=spec.spec_hash(),
-        data=spec.data,
-        policy=spec.policy,
-        axis=spec.axis,
-        dose=dose,
+def make_record(cell: dict, seed: int, recipe: Recipe = RECIPE, **changes) -> Record:
+    """A full record whose every value is a function of (recipe, cell, seed), so any stored row can be checked."""
+    dose = float(cell["dose"])
+    record = Record(
+        experiment=recipe.experiment,
+        spec_hash=recipe.spec_hash(),
+        cell=dict(cell),
         seed=seed,
-        clean_accuracy=0.9 - dose / 10 + seed / 1000,
-        corrupted_accuracy=0.7 - dose / 20,
-        corruption_accuracy={f"gaussian_noise/{s}": 0.8 - s / 10 + seed / 1e4 for s in (1, 3, 5)}
-        | {"contrast/2": 1 / 3},
-        affinity=None if dose == 0 else 1 - dose / 7,
-        final_train_loss=0.25 + dose,
-        train_seconds=12.5 + seed,
-        eval_seconds=0.125,
-        augment_images_per_second=123456.75,
-        peak_memory_mb=512.5,
+        metrics={
+            "clean_accuracy": 0.9 - dose / 10 + seed / 1000,
+            "corrupted_accuracy": 0.7 - dose / 20,
+            "contrast/2": 1 / 3,
+            **{f"corruption/gaussian_noise/{s}": 0.8 - s / 10 + seed / 1e4 for s in (1, 3, 5)},
+        },
+        seconds=12.5 + seed,
         versions={"mithridate": "0.1.0", "torch": "2.3.0", "python": "3.11.7"},
         started_at=f"2025-01-01T00:00:{seed % 60:02d}+00:00",
         finished_at="2025-01-01T00:10:00+00:00",
-        extra={"history": [1.5, 0.75, 0.25 + dose], "model": {"name": "cnn", "layers": [8, 16]}, "note": None},
+        info={"history": [1.5, 0.75, 0.25 + dose], "model": {"name": "cnn", "layers": [8, 16]}, "note": None},
+        host=f"node-{seed % 3}",
     )
     return dataclasses.replace(record, **changes)
 
 
-def all_pairs(spec: SweepSpec) -> set[tuple[float, int]]:
-    return {(dose, seed) for dose in spec.doses for seed in range(spec.seeds)}
+def blob(cell: dict, seed: int, writer: str = "") -> bytes:
+    """An artifact whose bytes name its run (and writer), a few kilobytes long."""
+    return f"{cell['dose']}/{seed}/{writer};".encode() * 200 + bytes(range(256))
+
+
+def all_pairs() -> set[tuple[float, int]]:
+    return {(dose, seed) for dose in PROCESS_DOSES for seed in range(PROCESS_SEEDS)}
 
 
 @pytest.fixture
 def path(tmp_path: Path) -> Path:
-    return tmp_path / "runs" / "demo" / "results.sqlite"
+    return tmp_path / "runs" / "demo" / STORE_FILE
 
 
-# -- round trips ----------------------------------------------------------------------------------------------
+# -- recipes ----------------------------------------------------------------------------------------------------
 
 
-def test_spec_round_trip_and_sweeps(path: Path) -> None:
-    spec = SweepSpec(
-        data="digits",
-        policy="rand-m9-n2",
-        axis="p",
-        doses=(1.0, 0.0, 0.25),
-        seeds=2,
-        epochs=3,
-        train_size=30,
-        model="cnn",
-        corruptions=("gaussian_noise", "contrast"),
-        severities=(1, 5),
+def test_recipe_round_trip_recipes_and_experiments(path: Path) -> None:
+    later = Recipe("garbage", {"test_share": 0.25})
+    with ExperimentStore(path) as store:
+        assert store.recipes() == [] and store.experiments() == []
+        assert store.add_recipe(RECIPE) is True
+        assert store.add_recipe(RECIPE) is False  # idempotent
+        assert store.add_recipe(later) is True
+        assert store.add_recipe(Recipe("demo", {"model": {"layers": [8, 16], "name": "cnn"}, "scale": 2.0})) is False
+        assert store.add_recipe(OTHER) is True
+        with pytest.raises(StoreError, match="expected a Recipe"):
+            store.add_recipe(RECIPE.to_dict())
+    with ExperimentStore(path) as store:  # a fresh connection, no cache
+        assert store.recipes() == [RECIPE, later, OTHER]  # oldest first
+        assert store.recipes("demo") == [RECIPE, OTHER]
+        assert store.recipes("garbage") == [later]
+        assert store.recipes("absent") == []
+        assert store.experiments() == ["demo", "garbage"]  # first-registered order, once each
+        (first, *_) = store.recipes()
+    assert first.params == {"scale": 2.0, "model": {"name": "cnn", "layers": [8, 16]}}  # plain JSON values
+    assert first.spec_hash() == RECIPE.spec_hash() != OTHER.spec_hash()
+    raw = sqlite3.connect(path)
+    rows = raw.execute(
+        "SELECT experiment, spec_hash, params_json, created_at, mithridate_version FROM recipes"
+    ).fetchall()
+    raw.close()
+    assert rows[0][:3] == (
+        "demo",
+        RECIPE.spec_hash(),
+        '{"model":{"layers":[8,16],"name":"cnn"},"scale":2.0}',
     )
-    other = SweepSpec(doses=(0.0, 1.0), seeds=1)
-    with ResultsStore(path) as store:
-        assert store.add_sweep("first", spec) is True
-        assert store.add_sweep("first", spec) is False  # idempotent
-        assert store.add_sweep("second", other) is True
-        store.add_run(make_record(other, 1.0, 0, sweep_id="second"))
-    with ResultsStore(path) as store:  # a fresh connection, no cache
-        assert store.spec(spec.spec_hash()) == spec
-        assert store.spec(other.spec_hash()) == other
-        sweeps = {s["sweep_id"]: s for s in store.sweeps()}
-    assert set(sweeps) == {"first", "second"}
-    first = sweeps["first"]
-    assert first["spec_hash"] == spec.spec_hash()
-    assert SweepSpec.from_dict(first["spec"]) == spec
-    assert first["finished_runs"] == 0 and first["planned_runs"] == 6
-    assert sweeps["second"]["finished_runs"] == 1 and sweeps["second"]["planned_runs"] == 2
-    assert first["mithridate_version"] and first["created_at"].startswith("20")
+    assert all(row[3].startswith("20") and row[4] for row in rows)
 
 
-def test_same_sweep_id_with_another_spec_is_an_error(path: Path) -> None:
-    spec = SweepSpec(doses=(0.0, 1.0), seeds=1)
-    changed = SweepSpec(doses=(0.0, 1.0), seeds=2)
-    with ResultsStore(path) as store:
-        store.add_sweep("demo", spec)
-        with pytest.raises(StoreError, match=rf"'demo'.*{spec.spec_hash()}.*{changed.spec_hash()}"):
-            store.add_sweep("demo", changed)
-        assert [s["spec_hash"] for s in store.sweeps()] == [spec.spec_hash()]
-        with pytest.raises(KeyError, match="no sweep with spec hash"):
-            store.spec(changed.spec_hash())
+# -- results ----------------------------------------------------------------------------------------------------
 
 
-def test_run_round_trip_every_field(path: Path) -> None:
-    spec = SweepSpec(doses=(0.0, 0.5), seeds=1)
-    zero = make_record(spec, 0.0, 0)
-    half = make_record(spec, 0.5, 0)
-    assert zero.affinity is None and half.affinity is not None
-    with ResultsStore(path) as store:
-        store.add_sweep("demo", spec)
-        assert store.add_run(half) is True
-        assert store.add_run(zero) is True
-    with ResultsStore(path) as store:
-        runs = store.runs(spec.spec_hash())
-    assert runs == [zero, half]
-    for run in runs:
-        assert type(run.dose) is float and type(run.seed) is int
-    assert runs[1].extra["model"] == {"name": "cnn", "layers": [8, 16]}
-    assert runs[1].corruption_accuracy["contrast/2"] == 1 / 3  # floats in JSON round trip exactly
+def test_record_round_trip_every_field(path: Path) -> None:
+    zero = make_record({"dose": 0.0}, 0)
+    half = make_record({"vary": "init", "dose": 0.5}, 3)
+    with ExperimentStore(path) as store:
+        store.add_recipe(RECIPE)
+        assert store.add(half) is True
+        assert store.add(zero) is True
+    with ExperimentStore(path) as store:
+        records = store.records(RECIPE)
+        assert store.records() == records
+    assert records == [half, zero]  # every field, in the order stored
+    for record in records:
+        assert type(record.seed) is int and type(record.cell["dose"]) is float
+    assert records[0].cell == {"dose": 0.5, "vary": "init"}
+    assert records[0].metrics["contrast/2"] == 1 / 3  # floats in JSON round trip exactly
+    assert records[0].info["model"] == {"name": "cnn", "layers": [8, 16]} and records[0].info["note"] is None
+    assert records[0].seconds == 15.5 and records[0].host == "node-0"
+    assert records[0].key == ('{"dose":0.5,"vary":"init"}', 3)
 
 
 def test_numpy_values_are_stored_as_plain_numbers(path: Path) -> None:
     np = pytest.importorskip("numpy")
-    spec = SweepSpec(doses=(0.0, 0.5), seeds=2)
     record = make_record(
-        spec,
-        np.float64(0.5),
+        {"dose": np.float64(0.5)},
         np.int64(1),
-        clean_accuracy=np.float32(0.75),
-        corruption_accuracy={"contrast/1": np.float32(0.5)},
-        extra={"confusion": np.eye(2, dtype=np.int64)},
+        metrics={"clean_accuracy": np.float32(0.75), "count": np.int64(7)},
+        seconds=np.float32(2.5),
+        info={"confusion": np.eye(2, dtype=np.int64), "rate": np.float64(0.125), "n": np.int32(3)},
     )
-    with ResultsStore(path) as store:
-        store.add_sweep("demo", spec)
-        assert store.add_run(record)
-        (run,) = store.runs()
-    assert (run.dose, run.seed, run.clean_accuracy) == (0.5, 1, 0.75)
-    assert run.corruption_accuracy == {"contrast/1": 0.5}
-    assert run.extra["confusion"] == [[1, 0], [0, 1]]
+    with ExperimentStore(path) as store:
+        store.add_recipe(RECIPE)
+        assert store.add(record)
+        (run,) = store.records()
+    assert (run.cell, run.seed, run.seconds) == ({"dose": 0.5}, 1, 2.5)
+    assert type(run.seed) is int and type(run.seconds) is float
+    assert run.metrics == {"clean_accuracy": 0.75, "count": 7.0}
+    assert all(type(value) is float for value in run.metrics.values())
+    assert run.info == {"confusion": [[1, 0], [0, 1]], "rate": 0.125, "n": 3}
+    raw = sqlite3.connect(path)
+    stored = raw.execute("SELECT cell, seed, metrics_json, info_json FROM results").fetchone()
+    raw.close()
+    assert stored == (
+        '{"dose":0.5}',
+        1,
+        '{"clean_accuracy": 0.75, "count": 7.0}',
+        '{"confusion": [[1, 0], [0, 1]], "n": 3, "rate": 0.125}',
+    )
 
 
-def test_non_finite_metrics(path: Path) -> None:
-    spec = SweepSpec(doses=(0.0, 3.0), seeds=1)
-    diverged = make_record(spec, 3.0, 0, final_train_loss=math.nan, train_seconds=math.inf, affinity=math.nan)
-    with ResultsStore(path) as store:
-        store.add_sweep("demo", spec)
-        store.add_run(diverged)
-        (run,) = store.runs()
-        exported = store.export_json()
-    assert math.isnan(run.final_train_loss)  # SQLite keeps NaN as NULL; it reads back as NaN
-    assert run.train_seconds == math.inf
-    assert run.affinity is None  # an unmeasurable affinity reads back as "not measured"
-    assert exported[0]["final_train_loss"] is None and exported[0]["train_seconds"] is None
+def test_non_finite_metrics_are_stored_as_null_and_read_back_as_nan(path: Path) -> None:
+    diverged = make_record(
+        {"dose": 3.0},
+        0,
+        metrics={"loss": math.nan, "speed": math.inf, "low": -math.inf, "clean_accuracy": 0.5},
+        seconds=math.nan,
+    )
+    with ExperimentStore(path) as store:
+        store.add_recipe(RECIPE)
+        store.add(diverged)
+    raw = sqlite3.connect(path)
+    metrics_json, seconds = raw.execute("SELECT metrics_json, seconds FROM results").fetchone()
+    raw.close()
+    assert json.loads(metrics_json) == {"loss": None, "speed": None, "low": None, "clean_accuracy": 0.5}
+    assert "NaN" not in metrics_json and "Infinity" not in metrics_json  # strict JSON in the file
+    assert seconds is None
+    with ExperimentStore(path) as store:
+        (run,) = store.records()
+    assert [math.isnan(run.metrics[name]) for name in ("loss", "speed", "low")] == [True, True, True]
+    assert run.metrics["clean_accuracy"] == 0.5 and math.isnan(run.seconds)
+    exported = run.to_dict()
+    assert exported["metrics"]["loss"] is None and exported["seconds"] is None
     json.dumps(exported, allow_nan=False)  # strict JSON
 
 
-def test_ordering_finished_and_spec_hashes_kept_apart(path: Path) -> None:
-    spec_a = SweepSpec(doses=(0.0, 0.1, 0.3, 1.0, 3.0), seeds=3)
-    spec_b = SweepSpec(doses=(0.0, 0.1, 0.3, 1.0, 3.0), seeds=3, epochs=7)
-    assert spec_a.spec_hash() != spec_b.spec_hash()
-    pairs_a = sorted(all_pairs(spec_a))
+def test_ordering_finished_and_recipes_kept_apart(path: Path) -> None:
+    cells = [{"dose": d} for d in (0.0, 0.1, 0.3, 1.0, 3.0)]
+    pairs_a = [(c["dose"], s) for c in cells for s in range(3)]
     pairs_b = [(0.3, 2), (0.0, 1), (3.0, 0)]
-    shuffled = [(spec_a, p) for p in pairs_a] + [(spec_b, p) for p in pairs_b]
+    shuffled = [(RECIPE, p) for p in pairs_a] + [(OTHER, p) for p in pairs_b]
     random.Random(0).shuffle(shuffled)
-    with ResultsStore(path) as store:
-        store.add_sweep("a", spec_a)
-        store.add_sweep("b", spec_b)
-        assert store.finished(spec_a.spec_hash()) == set()
-        for spec, (dose, seed) in shuffled:
-            assert store.add_run(make_record(spec, dose, seed, sweep_id="ab"[spec is spec_b]))
-        runs_a = store.runs(spec_a.spec_hash())
-        runs_b = store.runs(spec_b.spec_hash())
-        everything = store.runs()
-        assert store.finished(spec_a.spec_hash()) == set(pairs_a)
-        assert store.finished(spec_b.spec_hash()) == set(pairs_b)
-        assert store.finished("0123456789abcdef") == set()
-        assert store.runs("0123456789abcdef") == []
-    assert [(r.dose, r.seed) for r in runs_a] == pairs_a  # sorted by dose, then seed
-    assert [(r.dose, r.seed) for r in runs_b] == sorted(pairs_b)
-    assert all(r.spec_hash == spec_a.spec_hash() and r.sweep_id == "a" for r in runs_a)
-    assert all(r.spec_hash == spec_b.spec_hash() and r.sweep_id == "b" for r in runs_b)
-    assert len(everything) == len(pairs_a) + len(pairs_b)
-    keys = [(r.spec_hash, r.dose, r.seed) for r in everything]
-    assert keys == sorted(keys)
+    with ExperimentStore(path) as store:
+        store.add_recipe(RECIPE)
+        store.add_recipe(OTHER)
+        assert store.finished(RECIPE) == set()
+        for recipe, (dose, seed) in shuffled:
+            assert store.add(make_record({"dose": dose}, seed, recipe))
+        records_a, records_b, everything = store.records(RECIPE), store.records(OTHER), store.records()
+        assert store.finished(RECIPE) == {(f'{{"dose":{d}}}', s) for d, s in pairs_a}
+        assert store.finished(OTHER) == {('{"dose":0.3}', 2), ('{"dose":0.0}', 1), ('{"dose":3.0}', 0)}
+        unknown = Recipe("demo", {"scale": 4.0})
+        assert store.finished(unknown) == set() and store.records(unknown) == []
+        assert store.finished(Recipe("elsewhere", RECIPE.params)) == set()
+    # in the order stored
+    assert [(r.cell["dose"], r.seed) for r in everything] == [(d, s) for _, (d, s) in shuffled]
+    assert [(r.cell["dose"], r.seed) for r in records_a] == [p for r, p in shuffled if r is RECIPE]
+    assert [(r.cell["dose"], r.seed) for r in records_b] == [p for r, p in shuffled if r is OTHER]
+    assert all(r.spec_hash == RECIPE.spec_hash() for r in records_a)
+    assert all(r.spec_hash == OTHER.spec_hash() for r in records_b)
 
 
-def test_add_run_twice_keeps_the_first_row(path: Path) -> None:
-    spec = SweepSpec(doses=(0.0, 1.0), seeds=2)
-    first = make_record(spec, 1.0, 1)
-    second = make_record(spec, 1.0, 1, clean_accuracy=0.125, extra={"attempt": 2}, finished_at="later")
-    with ResultsStore(path) as store:
-        store.add_sweep("demo", spec)
-        assert store.add_run(first) is True
-        assert store.add_run(second) is False
-        assert store.add_run(first) is False
-    with ResultsStore(path) as store:
-        assert store.add_run(second) is False
-        assert store.runs() == [first]
-        assert store.export_json() == [first.to_dict()]
+def test_add_twice_keeps_the_first_row_and_its_artifacts(path: Path) -> None:
+    first = make_record({"dose": 1.0}, 1)
+    second = make_record({"dose": 1.0}, 1, metrics={"clean_accuracy": 0.125}, info={"attempt": 2}, finished_at="later")
+    with ExperimentStore(path) as store:
+        store.add_recipe(RECIPE)
+        assert store.add(first, {"model": b"first"}) is True
+        assert store.add(second, {"model": b"second", "log": b"x"}) is False
+        assert store.add(first) is False
+    with ExperimentStore(path) as store:
+        assert store.add(second, {"model": b"third"}) is False
+        assert store.records() == [first]
+        assert store.artifacts(RECIPE, {"dose": 1.0}, 1) == {"model": b"first"}
 
 
-def test_float_doses_match_the_spec(path: Path) -> None:
-    spec = SweepSpec(doses=(0.1, 0.3, 1, 3), seeds=2)
-    # Doses as a caller may compute them: 0.1, 0.30000000000000004, 1.0, 3.0000000000000004.
-    computed = {0.1: 0.1, 0.3: 0.1 * 3, 1.0: 0.1 * 10, 3.0: 0.1 * 3 * 10}
-    assert computed[0.3] != 0.3 and computed[3.0] != 3.0
-    with ResultsStore(path) as store:
-        store.add_sweep("demo", spec)
-        for dose in spec.doses:
-            assert store.add_run(make_record(spec, computed[dose], 0))
-            assert store.add_run(make_record(spec, dose, 1))
-        # The same run again, its dose computed either way, is not a new run.
-        assert not store.add_run(make_record(spec, 0.3, 0))
-        assert not store.add_run(make_record(spec, 0.1 * 3, 1))
-    with ResultsStore(path) as store:
-        finished = store.finished(spec.spec_hash())
-        runs = store.runs(spec.spec_hash())
-    assert finished == {(dose, seed) for dose in spec.doses for seed in range(2)}
-    assert all((dose, seed) in finished for dose in (0.1, 0.3, 1, 3) for seed in range(2))
-    assert [r.dose for r in runs] == [0.1, 0.1, 0.3, 0.3, 1.0, 1.0, 3.0, 3.0]
+def test_artifacts_are_stored_with_their_run_in_one_transaction(path: Path) -> None:
+    model = bytes(range(256)) * 400  # 100 KiB, every byte value
+    with ExperimentStore(path) as store:
+        store.add_recipe(RECIPE)
+        store.add_recipe(OTHER)
+        assert store.add(
+            make_record({"dose": 0.0, "vary": "init"}, 0),
+            {"model": model, "empty": b"", "view": memoryview(b"mv"), "array": bytearray(b"ba")},
+        )
+        assert store.add(make_record({"dose": 0.5}, 0))  # a run without artifacts
+        assert store.add(make_record({"dose": 0.0, "vary": "init"}, 0, OTHER), {"model": b"other recipe"})
+    with ExperimentStore(path) as store:
+        stored = store.artifacts(RECIPE, {"vary": "init", "dose": 0.0}, 0)  # any key order names the cell
+        assert stored == {"model": model, "empty": b"", "view": b"mv", "array": b"ba"}
+        assert all(type(data) is bytes for data in stored.values())
+        assert store.artifacts(RECIPE, {"dose": 0.5}, 0) == {}
+        assert store.artifacts(RECIPE, {"dose": 0.0, "vary": "init"}, 1) == {}  # not stored
+        assert store.artifacts(OTHER, {"dose": 0.0, "vary": "init"}, 0) == {"model": b"other recipe"}
+
+    # An artifact that cannot be written takes its row with it: one transaction for both.
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TRIGGER refuse BEFORE INSERT ON artifacts BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    raw.commit()
+    raw.close()
+    with ExperimentStore(path) as store:
+        with pytest.raises(sqlite3.DatabaseError, match="disk full"):
+            store.add(make_record({"dose": 2.0}, 0), {"model": b"lost"})
+        assert store.finished(RECIPE) == {('{"dose":0.0,"vary":"init"}', 0), ('{"dose":0.5}', 0)}
+        assert store.add(make_record({"dose": 2.0}, 1))  # the store is usable after the rollback
+        assert len(store.records(RECIPE)) == 3
 
 
-def test_run_must_belong_to_a_stored_spec(path: Path) -> None:
-    spec = SweepSpec(doses=(0.0, 0.5), seeds=1)
-    with ResultsStore(path) as store:
-        with pytest.raises(StoreError, match="add_sweep"):
-            store.add_run(make_record(spec, 0.5, 0))
-        store.add_sweep("demo", spec)
-        with pytest.raises(StoreError, match=r"dose 0\.25 is not one of its spec's doses \[0\.0, 0\.5\]"):
-            store.add_run(make_record(spec, 0.25, 0))
-        with pytest.raises(StoreError, match="policy 'other' differs"):
-            store.add_run(make_record(spec, 0.5, 0, policy="other"))
+def test_add_needs_a_registered_recipe_and_valid_values(path: Path) -> None:
+    record = make_record({"dose": 0.5}, 0)
+    failure = Failure("demo", RECIPE.spec_hash(), {"dose": 0.5}, 0, "E", "tb", "host", "")
+    with ExperimentStore(path) as store:
+        with pytest.raises(StoreError, match=rf"'demo' spec hash '{RECIPE.spec_hash()}'.*add_recipe"):
+            store.add(record)
+        with pytest.raises(StoreError, match="add_recipe"):
+            store.add_failure(failure)
+        store.add_recipe(OTHER)  # the same experiment with another recipe does not register this one
+        with pytest.raises(StoreError, match="add_recipe"):
+            store.add(record)
+        store.add_recipe(RECIPE)
         with pytest.raises(StoreError, match="seed: expected an integer"):
-            store.add_run(dataclasses.replace(make_record(spec, 0.5, 0), seed=0.0))
-        with pytest.raises(StoreError, match="extra: cannot be stored as JSON"):
-            store.add_run(make_record(spec, 0.5, 0, extra={"path": Path("x")}))
-        with pytest.raises(StoreError, match="expected a RunRecord"):
-            store.add_run(make_record(spec, 0.5, 0).to_dict())
-        assert store.runs() == []
+            store.add(dataclasses.replace(record, seed=0.0))
+        with pytest.raises(StoreError, match="metric 'clean_accuracy': expected a number"):
+            store.add(dataclasses.replace(record, metrics={"clean_accuracy": "high"}))
+        with pytest.raises(StoreError, match="info: cannot be stored as JSON"):
+            store.add(dataclasses.replace(record, info={"path": Path("x")}))
+        with pytest.raises(StoreError, match="info: cannot be stored as JSON"):
+            store.add(dataclasses.replace(record, info={"loss": math.nan}))
+        with pytest.raises(StoreError, match="artifact 'model'"):
+            store.add(record, {"model": "not bytes"})
+        with pytest.raises(ValueError, match="cell"):
+            store.add(dataclasses.replace(record, cell={"dose": [0.5]}))
+        with pytest.raises(StoreError, match="expected a Record"):
+            store.add(record.to_dict())
+        with pytest.raises(StoreError, match="expected a Failure"):
+            store.add_failure(failure.to_dict())
+        assert store.records() == [] and store.failures(unresolved=False) == []
+        raw_artifacts = store._conn.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0]
+    assert raw_artifacts == 0
 
 
-# -- the file and its settings --------------------------------------------------------------------------------
+# -- failures ---------------------------------------------------------------------------------------------------
+
+
+def test_failures_are_appended_and_unresolved_keeps_the_latest_of_each_unfinished_run(path: Path) -> None:
+    def failure(recipe: Recipe, dose: float, seed: int, error: str, at: str = "") -> Failure:
+        return Failure(
+            recipe.experiment, recipe.spec_hash(), {"dose": dose}, seed, error, f"Traceback: {error}", "h1", at
+        )
+
+    attempts = [
+        failure(RECIPE, 0.5, 0, "first", "2025-01-01T00:00:00+00:00"),
+        failure(RECIPE, 1.0, 0, "boom", "2025-01-01T00:00:01+00:00"),
+        failure(RECIPE, 0.5, 1, "finished later", "2025-01-01T00:00:02+00:00"),
+        failure(OTHER, 0.5, 0, "other recipe", "2025-01-01T00:00:03+00:00"),
+        failure(RECIPE, 0.5, 0, "second", "2025-01-01T00:00:04+00:00"),
+    ]
+    with ExperimentStore(path) as store:
+        store.add_recipe(RECIPE)
+        store.add_recipe(OTHER)
+        for attempt in attempts:
+            store.add_failure(attempt)
+        assert store.add(make_record({"dose": 0.5}, 1))  # the third run then finished
+        store.add_failure(failure(RECIPE, 2.0, 0, "no time given"))
+    with ExperimentStore(path) as store:
+        everything = store.failures(unresolved=False)
+        of_recipe = store.failures(RECIPE, unresolved=False)
+        unresolved = store.failures(RECIPE)
+        unresolved_all = store.failures(unresolved=True)
+        assert len(store.records()) == 1  # a failure never hides a result
+    assert everything[:5] == attempts  # every attempt kept, oldest first, every field
+    assert [f.error for f in of_recipe] == ["first", "boom", "finished later", "second", "no time given"]
+    # the latest failure of each run without a result; the run that finished later is resolved
+    assert [(f.cell, f.seed, f.error) for f in unresolved] == [
+        ({"dose": 1.0}, 0, "boom"),
+        ({"dose": 0.5}, 0, "second"),
+        ({"dose": 2.0}, 0, "no time given"),
+    ]
+    assert [f.error for f in unresolved_all] == ["boom", "other recipe", "second", "no time given"]
+    stamped = unresolved[-1]
+    assert stamped.at.startswith("20") and stamped.traceback == "Traceback: no time given" and stamped.host == "h1"
+    assert unresolved[0].key == ('{"dose":1.0}', 0)
+
+
+# -- the file and its settings ----------------------------------------------------------------------------------
 
 
 def test_durability_settings(path: Path) -> None:
-    with ResultsStore(path, timeout=12.5) as store:
+    with ExperimentStore(path, timeout=12.5) as store:
         conn = store._conn
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
         assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 12500
     raw = sqlite3.connect(path)
-    assert raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
+    assert raw.execute("SELECT value FROM meta WHERE key = 'store_schema_version'").fetchone() == ("1",)
+    assert STORE_SCHEMA_VERSION == 1
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # persistent in the file
+    tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     raw.close()
+    assert tables == {"meta", "recipes", "results", "artifacts", "failures"}
 
 
 def test_closed_store_and_foreign_process_are_errors(path: Path) -> None:
-    store = ResultsStore(path)
+    store = ExperimentStore(path)
     store._pid = store._pid + 1  # as if this object had crossed a fork
-    with pytest.raises(StoreError, match="open a ResultsStore in each process"):
-        store.finished("x")
+    with pytest.raises(StoreError, match=r"opened in process \d+ .* open a ExperimentStore in each process"):
+        store.finished(RECIPE)
+    with pytest.raises(StoreError, match="open a ExperimentStore in each process"):
+        store.add_recipe(RECIPE)
     store._pid = os.getpid()
     with store:
-        assert store.finished("x") == set()
-    with pytest.raises(StoreError, match="closed"):
-        store.runs()
+        assert store.finished(RECIPE) == set()
+        assert "open" in repr(store)
+    for use in (store.records, store.recipes, lambda: store.add_recipe(RECIPE), lambda: store.finished(RECIPE)):
+        with pytest.raises(StoreError, match="closed"):
+            use()
+    assert "closed" in repr(store)
     store.close()  # idempotent
 
 
 def _set_schema_version(path: Path, version: str) -> None:
     raw = sqlite3.connect(path)
     with raw:
-        raw.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (version,))
+        raw.execute("UPDATE meta SET value = ? WHERE key = 'store_schema_version'", (version,))
     raw.close()
 
 
-def test_newer_schema_version_is_refused(path: Path) -> None:
-    ResultsStore(path).close()
+def test_newer_older_and_missing_schema_versions_are_refused(path: Path) -> None:
+    with ExperimentStore(path) as store:
+        store.add_recipe(RECIPE)
     _set_schema_version(path, "99")
-    with pytest.raises(StoreError, match=r"schema version 99 is newer .*version 1\); upgrade mithridate") as info:
-        ResultsStore(path)
+    with pytest.raises(
+        StoreError, match=r"schema version 99, this mithridate reads version 1; upgrade mithridate"
+    ) as info:
+        ExperimentStore(path)
     assert str(path) in str(info.value)
-
-
-def test_older_schema_version_migrates_or_is_refused(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = SweepSpec(doses=(0.0,), seeds=1)
-    with ResultsStore(path) as store:
-        store.add_sweep("demo", spec)
-        store.add_run(make_record(spec, 0.0, 0))
     _set_schema_version(path, "0")
-    with pytest.raises(StoreError, match=r"schema version 0 is older .* no migration from version 0"):
-        ResultsStore(path)
-
-    # With a migration from 0 to 1 the store is migrated in place, and its rows kept.
-    def migrate(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO meta (key, value) VALUES ('migrated', 'yes')")
-
-    monkeypatch.setitem(store_module._MIGRATIONS, 0, migrate)
-    with ResultsStore(path) as store:
-        assert store.runs() == [make_record(spec, 0.0, 0)]
-    raw = sqlite3.connect(path)
-    assert dict(raw.execute("SELECT key, value FROM meta")) == {"schema_version": "1", "migrated": "yes"}
-    raw.close()
+    with pytest.raises(StoreError, match=r"schema version 0, .*version 1; use a new folder"):
+        ExperimentStore(path)
+    _set_schema_version(path, "one")
+    with pytest.raises(StoreError, match="without a valid schema version"):
+        ExperimentStore(path)
+    _set_schema_version(path, "1")
+    with ExperimentStore(path) as store:  # the refusals changed nothing
+        assert store.recipes() == [RECIPE]
 
 
 def test_a_file_that_is_not_sqlite_is_refused(path: Path) -> None:
     path.parent.mkdir(parents=True)
     path.write_text("dose,seed,accuracy\n0.1,0,0.9\n")
     with pytest.raises(StoreError, match="not an SQLite database") as info:
-        ResultsStore(path)
+        ExperimentStore(path)
     assert str(path) in str(info.value)
-    assert path.read_text().startswith("dose,seed")  # left as it was
+    assert path.read_text() == "dose,seed,accuracy\n0.1,0,0.9\n"  # left as it was
 
 
-def test_a_sqlite_file_of_something_else_is_refused(path: Path) -> None:
+@pytest.mark.parametrize(
+    ("tables", "convert"),
+    [
+        (["CREATE TABLE t (x)"], False),
+        (["CREATE TABLE results (x)", "CREATE TABLE meta (key, value)"], False),
+        (["CREATE TABLE meta (key, value)", "CREATE TABLE sweeps (x)", "CREATE TABLE runs (x)"], True),
+        (["CREATE TABLE meta (key, value)", "CREATE TABLE specs (x)", "CREATE TABLE results (x)"], True),
+    ],
+    ids=["foreign", "partial", "old-sweep-store", "old-grid-store"],
+)
+def test_a_sqlite_file_of_something_else_is_refused(path: Path, tables: list[str], convert: bool) -> None:
     path.parent.mkdir(parents=True)
     raw = sqlite3.connect(path)
-    raw.execute("CREATE TABLE results (x)")
+    for statement in tables:
+        raw.execute(statement)
     raw.close()
-    with pytest.raises(StoreError, match=r"not a mithridate results store .*\['results'\]") as info:
-        ResultsStore(path)
-    assert str(path) in str(info.value)
+    names = sorted(statement.split()[2] for statement in tables)
+    with pytest.raises(StoreError, match="an SQLite database but not a mithridate experiment store") as info:
+        ExperimentStore(path)
+    message = str(info.value)
+    assert str(path) in message and str(names) in message
+    assert ("mithridate convert" in message) is convert
+    raw = sqlite3.connect(path)
+    assert sorted(row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")) == names
+    raw.close()
+
+
+def test_a_refused_sqlite_database_keeps_its_journal_mode(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    raw = sqlite3.connect(path)
+    raw.execute("CREATE TABLE t (x)")
+    raw.close()
+    with pytest.raises(StoreError, match="not a mithridate experiment store"):
+        ExperimentStore(path)
+    raw = sqlite3.connect(path)
+    mode = raw.execute("PRAGMA journal_mode").fetchone()[0]
+    raw.close()
+    assert mode == "delete"  # SQLite's default, as the file was written
 
 
 def test_a_directory_is_refused(path: Path) -> None:
     path.mkdir(parents=True)
-    with pytest.raises(StoreError, match="expected a results store file"):
-        ResultsStore(path)
+    with pytest.raises(StoreError, match=r"experiment store file .*found a directory") as info:
+        ExperimentStore(path)
+    assert str(path) in str(info.value)
 
 
-# -- processes ------------------------------------------------------------------------------------------------
+def test_folder_store_finds_the_store_or_says_what_to_do(tmp_path: Path) -> None:
+    folder = tmp_path / "runs" / "demo"
+    with pytest.raises(FileNotFoundError, match=r"no store\.sqlite here; .*'mithridate sweep'"):
+        folder_store(folder, "sweep")  # no folder
+    folder.mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match=r"no store\.sqlite here; .*'mithridate garbage'"):
+        folder_store(folder, "garbage")  # an empty folder
+    for legacy in ("results.sqlite", "grid.sqlite"):
+        (folder / legacy).write_bytes(b"old")
+        with pytest.raises(StoreError, match=rf"{legacy} is the store of an older mithridate") as info:
+            folder_store(folder, "sweep")
+        message = str(info.value)
+        assert f"'mithridate convert {folder}'" in message and "\n" not in message
+        (folder / legacy).unlink()
+    (folder / "results.sqlite").write_bytes(b"old")
+    ExperimentStore(folder / STORE_FILE).close()
+    assert folder_store(folder, "sweep") == folder / STORE_FILE  # converted: the new store is read
+    assert folder_store(str(folder), "sweep") == folder / STORE_FILE
 
-# A writer process: waits for the go-file (if any), opens the store, writes the given (dose, seed) runs in a
-# shuffled order, printing each one it inserted; at the end prints "done" and the JSON list it inserted.
-# With a limit, it stops after inserting that many runs and waits to be killed (so that a slow parent cannot
-# let it run to the end).
-# The store needs only the standard library and records.py, so the writer loads the package's modules without
-# running `mithridate/__init__` (which imports torch: 1.5 s per process, several times that for processes
-# started together on 2 cores). The code under test is the same store.py.
-_EXPERIMENTS = Path(store_module.__file__).resolve().parent
-WRITER = f"""
-import json, os, random, sys, time, types
-for name, folder in (("mithridate", {str(_EXPERIMENTS.parent)!r}), ("mithridate.experiments", {str(_EXPERIMENTS)!r})):
+
+# -- processes --------------------------------------------------------------------------------------------------
+
+# A writer process: waits for the go-file (if any), opens the store, writes the given (dose, seed) runs with an
+# artifact each, in a shuffled order, printing each one it inserted; at the end prints "done" and the JSON list
+# it inserted. With a limit, it stops after inserting that many runs and waits to be killed (so that a slow
+# parent cannot let it run to the end).
+# The store needs only the standard library, so the writer loads the package's modules without running
+# `mithridate/__init__` (which imports torch: seconds per process, several times that for processes started
+# together on 2 cores). The code under test is the same store package.
+_STORE = Path(store_package.__file__).resolve().parent
+_BOOT = f"""
+import sys, types
+for name, folder in (("mithridate", {str(_STORE.parents[1])!r}), ("mithridate.experiments", {str(_STORE.parent)!r})):
     module = types.ModuleType(name)
     module.__path__ = [folder]
     sys.modules[name] = module
-sys.modules["mithridate"].__version__ = {mithridate.__version__!r}
+sys.modules["mithridate"].__version__ = "0.0.test"
+"""
+WRITER = (
+    _BOOT
+    + f"""
+import json, os, random, time
 sys.path.insert(0, {str(TESTS)!r})
-from test_store import PROCESS_SPEC, make_record
-from mithridate.experiments.store import ResultsStore
+from test_store import PROCESS_RECIPE, blob, make_record
+from mithridate.experiments.store import ExperimentStore
 assert "torch" not in sys.modules
 
 path, writer, order, go, limit = sys.argv[1:6]
@@ -369,17 +512,18 @@ print("ready", flush=True)
 while go and not os.path.exists(go):
     time.sleep(0.005)
 inserted = []
-with ResultsStore(path) as store:
-    store.add_sweep("processes", PROCESS_SPEC)
+with ExperimentStore(path) as store:
+    store.add_recipe(PROCESS_RECIPE)
     for dose, seed in pairs:
-        record = make_record(PROCESS_SPEC, dose, seed, sweep_id="processes", extra={{"writer": writer}})
-        if store.add_run(record):
+        record = make_record({{"dose": dose}}, seed, PROCESS_RECIPE, info={{"writer": writer}})
+        if store.add(record, {{"blob": blob({{"dose": dose}}, seed, writer)}}):
             inserted.append([dose, seed])
             print("inserted", dose, seed, flush=True)
             if len(inserted) == int(limit):
                 time.sleep(600)
 print("done", json.dumps(inserted), flush=True)
 """
+)
 
 
 def _writer(path: Path, writer: str, order: int, pairs, go: Path | None = None, limit: int = -1) -> subprocess.Popen:
@@ -393,23 +537,24 @@ def _writer(path: Path, writer: str, order: int, pairs, go: Path | None = None, 
 
 
 def _check_rows(path: Path) -> dict[tuple[float, int], str]:
-    """Open the store after writers died or finished: the file is sound and every row is whole and unique.
-    Returns the writer of each stored run."""
-    with ResultsStore(path) as store:
-        assert store._conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert store._conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        runs = store.runs(PROCESS_SPEC.spec_hash())
-        assert store.finished(PROCESS_SPEC.spec_hash()) == {(r.dose, r.seed) for r in runs}
-        count = store._conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
-    keys = [(r.dose, r.seed) for r in runs]
-    assert len(keys) == len(set(keys)) == count  # no duplicates, nothing under another hash
-    assert set(keys) <= all_pairs(PROCESS_SPEC)
-    writers = {}
-    for run in runs:
-        writer = run.extra.get("writer")
-        expected = make_record(PROCESS_SPEC, run.dose, run.seed, sweep_id="processes", extra={"writer": writer})
-        assert run == expected  # every field whole
-        writers[(run.dose, run.seed)] = writer
+    """Open the store after writers died or finished: the file is sound and every run is whole (row and
+    artifact) and unique. Returns the writer of each stored run."""
+    with ExperimentStore(path) as store:
+        conn = store._conn
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        records = store.records(PROCESS_RECIPE)
+        assert store.finished(PROCESS_RECIPE) == {r.key for r in records}
+        count = conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        artifacts = conn.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0]
+        writers = {}
+        for record in records:
+            writer = record.info.get("writer")
+            dose, seed = record.cell["dose"], record.seed
+            assert record == make_record({"dose": dose}, seed, PROCESS_RECIPE, info={"writer": writer})  # whole
+            assert store.artifacts(PROCESS_RECIPE, {"dose": dose}, seed) == {"blob": blob({"dose": dose}, seed, writer)}
+            writers[(dose, seed)] = writer
+    assert len(writers) == len(records) == count == artifacts  # no duplicates, no orphan artifacts
+    assert set(writers) <= all_pairs()
     return writers
 
 
@@ -417,7 +562,7 @@ def _check_rows(path: Path) -> dict[tuple[float, int], str]:
 def test_killed_writers_leave_whole_rows_and_resume(path: Path) -> None:
     """SIGKILL a writer at random moments, five times; then resume to exactly the full set."""
     rng = random.Random(1234)
-    full = all_pairs(PROCESS_SPEC)
+    full = all_pairs()
     path.parent.mkdir(parents=True)
     # Each killed writer is killed at a random moment after its first `wait` new runs, and before its `limit`.
     waits = [rng.randint(1, 40) for _ in range(5)]
@@ -429,7 +574,7 @@ def test_killed_writers_leave_whole_rows_and_resume(path: Path) -> None:
     resumed = _writer(path, "resumed", 99, full, gos[5])
     try:
         stored_before = 0
-        for process, go, wait in zip(processes, gos, waits, strict=False):
+        for process, go, wait in zip(processes, gos[:5], waits, strict=True):
             assert process.stdout.readline() == "ready\n", process.stderr.read()
             go.touch()
             for _ in range(wait):
@@ -443,6 +588,7 @@ def test_killed_writers_leave_whole_rows_and_resume(path: Path) -> None:
             assert len(stored) >= stored_before + wait  # it did write before it died
             stored_before = len(stored)
 
+        assert resumed.stdout.readline() == "ready\n", resumed.stderr.read()
         gos[5].touch()
         out, err = resumed.communicate(timeout=60)
     finally:
@@ -460,8 +606,8 @@ def test_killed_writers_leave_whole_rows_and_resume(path: Path) -> None:
 @pytest.mark.slow
 def test_concurrent_writers_all_land(path: Path) -> None:
     """Three processes create the store and write disjoint and overlapping runs into it at the same moment."""
-    full = all_pairs(PROCESS_SPEC)
-    low, middle, high = PROCESS_SPEC.doses[:3], PROCESS_SPEC.doses[3:5], PROCESS_SPEC.doses[5:]
+    full = all_pairs()
+    low, middle, high = PROCESS_DOSES[:3], PROCESS_DOSES[3:5], PROCESS_DOSES[5:]
     even = [(d, s) for d, s in sorted(full) if s % 2 == 0]
     parts = {
         "low": {p for p in even if p[0] in low + middle},
@@ -494,3 +640,5 @@ def test_concurrent_writers_all_land(path: Path) -> None:
     assert sum(len(v) for v in inserted.values()) == len(full)  # each run inserted by exactly one writer
     for name, pairs in inserted.items():
         assert all(stored[p] == name for p in pairs)  # and stored as that writer wrote it, never overwritten
+    with ExperimentStore(path) as store:
+        assert store.recipes() == [PROCESS_RECIPE]  # registered once, by whichever writer came first

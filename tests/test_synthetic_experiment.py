@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from mithridate.cli import main
-from mithridate.experiments import synthetic
-from mithridate.experiments.synthetic import SyntheticConfig, run_synthetic, show_synthetic, synthetic_digits
+from mithridate.experiments.studies import synthetic
+from mithridate.experiments.studies.synthetic import SyntheticConfig, run_synthetic, show_synthetic, synthetic_digits
 
 
 @pytest.mark.parametrize("variant", synthetic.DIGIT_VARIANTS)
@@ -129,7 +129,7 @@ def test_command_line(tmp_path, capsys):
         (["--models", "cnn"], "models: expected some of"),
         (["--augment", "ta_wide-q3"], "ta_wide"),
         (["--digits-total", "0"], "expected a positive integer"),
-        (["--show", "--out", str(tmp_path / "nothing")], "no grid.sqlite here"),
+        (["--show", "--out", str(tmp_path / "nothing")], "no store.sqlite here"),
     ):
         assert main(["synthetic", *arguments]) == 2
         error = capsys.readouterr().err

@@ -164,10 +164,18 @@ def run_grid(args: argparse.Namespace, show: Any, run: Any, config: Any) -> int:
     if args.show:
         print_summaries(show(args.out), args.json)
         return 0
-    summary = run(config, args.out, jobs=resolve_jobs(args.jobs), progress=not args.no_progress)
+    import sys
+
+    from ..experiments.store import STORE_FILE
+
+    backend = backend_from({name: getattr(args, name) for name in BACKEND_OPTIONS}, args.jobs)
+    summary = run(config, args.out, backend=backend, progress=not args.no_progress)
     print(summary.format_table())
-    print(f"report: {args.out / 'report.html'}  store: {args.out / 'grid.sqlite'}")
-    return 0
+    print(f"report: {args.out / 'report.html'}  store: {args.out / STORE_FILE}")
+    for failure in summary.failures:
+        cell = " ".join(f"{name}={value}" for name, value in failure.cell.items())
+        print(f"failed: {cell} seed={failure.seed}: {failure.error}", file=sys.stderr)
+    return 1 if summary.failures else 0
 
 
 def print_summaries(summaries: Sequence[Any], as_json: bool) -> None:

@@ -3,9 +3,9 @@
     mithridate garbage [--datasets ...] [--kinds ...] [--multiples 0,0.5,1,2,4 | --ks ...] [--models ...]
                        [--seeds 3] [--jobs N] [--out runs/garbage] [--quick] [--show [--json]]
 
-Each run stores every finished cell and seed at once in OUT/grid.sqlite (re-running resumes), prints the
+Each run stores every finished cell and seed at once in OUT/store.sqlite (re-running resumes), prints the
 table and writes OUT/report.html, OUT/results.json and the figures. `--show` prints the tables again from
-the store without computing anything. The experiment itself is `experiments.garbage`.
+the store without computing anything. The experiment itself is `experiments.studies.garbage`.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) the grid and print its table, or with --show print the stored tables; the exit status."""
-    from ..experiments.garbage import GarbageConfig, run_garbage, show_garbage
+    from ..experiments.studies.garbage import GarbageConfig, run_garbage, show_garbage
 
     if args.show:
         return run_grid(args, show_garbage, run_garbage, None)

@@ -1,7 +1,8 @@
 """`mithridate show`: print the tables of a sweep, garbage or synthetic folder again, computing nothing.
 
-A sweep folder holds results.sqlite; a `garbage` or `synthetic` folder holds the grid store (grid.sqlite),
-possibly with both experiments in it. Either way the tables (or --json summaries) come from the store.
+Every run folder holds the experiment store (store.sqlite), possibly with several studies in it; the tables
+(or --json summaries) come from the store. A folder written by an older version gets a one-line error
+naming `mithridate convert`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from .arguments import print_summaries
 
-__all__ = ["add_parser", "run", "show_grid_folder"]
+__all__ = ["add_parser", "run", "show_folder"]
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -23,39 +24,29 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def show_grid_folder(folder: Path) -> list:
-    """The summaries of every garbage and synthetic recipe stored in `folder`/grid.sqlite (for a `show`
-    command that also reads these folders); FileNotFoundError without a grid store, ValueError if empty."""
-    from ..experiments.garbage import show_garbage
-    from ..experiments.grid import GRID_FILE, GridStore
-    from ..experiments.synthetic import show_synthetic
+def show_folder(folder: Path) -> list:
+    """The summaries of every recipe stored in `folder`/store.sqlite, whichever study wrote it (sweep,
+    garbage, synthetic); FileNotFoundError without a store, StoreError for a folder of an older version (with
+    the command that converts it), ValueError if nothing has finished yet."""
+    from ..experiments.store import ExperimentStore, folder_store
+    from ..experiments.studies.garbage import show_garbage
+    from ..experiments.studies.sweep import show_sweep
+    from ..experiments.studies.synthetic import show_synthetic
 
-    path = Path(folder) / GRID_FILE
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{folder}: no {GRID_FILE} here; expected a folder written by 'mithridate garbage' or 'synthetic'"
-        )
-    with GridStore(path) as store:
-        experiments = {spec.experiment for spec in store.specs()}
+    path = folder_store(folder, "sweep' or 'garbage' or 'synthetic")
+    with ExperimentStore(path) as store:
+        experiments = store.experiments()
     summaries: list = []
-    for name, show in (("garbage", show_garbage), ("synthetic", show_synthetic)):
+    for name, show in (("sweep", show_sweep), ("garbage", show_garbage), ("synthetic", show_synthetic)):
         if name in experiments:
             with contextlib.suppress(ValueError):  # registered, nothing finished yet
                 summaries += show(folder)
     if not summaries:
-        raise ValueError(f"{folder}: the store holds no finished garbage or synthetic result yet")
+        raise ValueError(f"{folder}: the store holds no finished run yet")
     return summaries
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the stored summaries of the folder; returns the exit status."""
-    from ..experiments.grid import GRID_FILE
-    from ..experiments.studies.sweep import show_sweep
-
-    folder = Path(args.folder)
-    if (folder / GRID_FILE).is_file() and not (folder / "store.sqlite").is_file():
-        summaries = show_grid_folder(folder)  # a `garbage` or `synthetic` folder
-    else:
-        summaries = show_sweep(args.folder)
-    print_summaries(summaries, args.json)
+    print_summaries(show_folder(Path(args.folder)), args.json)
     return 0

@@ -3,9 +3,9 @@
     mithridate synthetic [--parts digits,tabular] [--variants ...] [--models logreg,svm] [--seeds 5]
                          [--shares ...] [--jobs N] [--out runs/synthetic] [--quick] [--show [--json]]
 
-Each run stores every finished cell and seed at once in OUT/grid.sqlite (re-running resumes), prints the
+Each run stores every finished cell and seed at once in OUT/store.sqlite (re-running resumes), prints the
 table and writes OUT/report.html, OUT/results.json and the figures. `--show` prints the tables again from
-the store without computing anything. The experiment itself is `experiments.synthetic`.
+the store without computing anything. The experiment itself is `experiments.studies.synthetic`.
 """
 
 from __future__ import annotations
@@ -87,7 +87,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run (or resume) the grid and print its table, or with --show print the stored tables; the exit status."""
-    from ..experiments.synthetic import DIGIT_VARIANTS, TABULAR_VARIANTS, SyntheticConfig, run_synthetic, show_synthetic
+    from ..experiments.studies.synthetic import (
+        DIGIT_VARIANTS,
+        TABULAR_VARIANTS,
+        SyntheticConfig,
+        run_synthetic,
+        show_synthetic,
+    )
 
     if args.show:
         return run_grid(args, show_synthetic, run_synthetic, None)

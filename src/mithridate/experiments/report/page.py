@@ -110,7 +110,7 @@ class Section:
 
 def run_section(spec: Any, records: Sequence[Any]) -> Section:
     """The grid report's "Run" section: the spec's hash, how many cell-seeds, and the library versions
-    (`spec` a GridSpec, `records` its GridRecords)."""
+    (`spec` a Recipe, `records` its Records)."""
     versions = ", ".join(f"{k} {v}" for k, v in records[0].versions.items()) if records else ""
     rows = [["spec hash", spec.spec_hash()], ["results", f"{len(records)} cell-seeds"], ["versions", versions]]
     return Section("Run", html_table(["setting", "value"], rows, left=(0, 1)))

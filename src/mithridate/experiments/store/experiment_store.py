@@ -157,6 +157,9 @@ class ExperimentStore(SQLiteFile):
         except (TypeError, ValueError):
             raise StoreError(f"{self.path}: experiment store without a valid schema version (found {row!r})") from None
 
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
+        self._version(conn)
+
     def _init_schema(self, conn: sqlite3.Connection) -> None:
         version = self._version(conn)
         if version is None:

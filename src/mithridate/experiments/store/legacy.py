@@ -23,6 +23,10 @@ from .sqlite_file import StoreError
 
 __all__ = ["ConversionReport", "convert_folder"]
 
+_SCHEMAS = {
+    "results.sqlite": ("schema_version", {"meta", "sweeps", "runs"}),
+    "grid.sqlite": ("grid_schema_version", {"meta", "specs", "results"}),
+}
 _SWEEP_METRICS = (
     "clean_accuracy",
     "corrupted_accuracy",
@@ -98,7 +102,7 @@ def _sweep(path: Path, store: ExperimentStore) -> tuple[int, int]:
             "",
         )
         model = path.parent / "models" / f"{old_hash}-seed{seed}-dose0.pt"
-        artifacts = {"dose0_model": model.read_bytes()} if affinity == 1.0 and model.is_file() else {}
+        artifacts = {"dose0_model": model.read_bytes()} if float(dose) == 0.0 and model.is_file() else {}
         added += store.add(record, artifacts)
     return len(recipes), added
 
@@ -135,6 +139,12 @@ def convert_folder(folder: str | os.PathLike[str]) -> ConversionReport:
     present = [(name, convert) for name, convert in sources if (folder / name).is_file()]
     if not present:
         raise FileNotFoundError(f"{folder}: no results.sqlite or grid.sqlite here; nothing to convert")
+    for name, _ in present:  # refuse an unreadable or other-version old store before writing anything
+        conn = _open_read_only(folder / name)
+        try:
+            _schema(conn, folder / name, *_SCHEMAS[name])
+        finally:
+            conn.close()
     report = ConversionReport()
     with ExperimentStore(folder / STORE_FILE) as store:
         for name, convert in present:

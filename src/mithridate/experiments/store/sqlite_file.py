@@ -49,6 +49,8 @@ class SQLiteFile:
             raise StoreError(f"{self.path}: cannot open the {self.KIND}: {error}") from error
         self._conn = conn
         try:
+            conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            self._check_schema(conn)  # read only: refuse another database before changing its journal mode
             self._configure(conn, timeout)
             self._init_schema(conn)
         except sqlite3.DatabaseError as error:
@@ -62,6 +64,9 @@ class SQLiteFile:
 
     def _init_schema(self, conn: sqlite3.Connection) -> None:
         raise NotImplementedError
+
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
+        """Raise StoreError if the file is a database of something else (reads only; default: no check)."""
 
     def _check_file(self) -> None:
         if self.path.exists() and not self.path.is_file():

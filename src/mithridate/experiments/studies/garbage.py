@@ -16,9 +16,9 @@ feature count d), one cell-seed:
    20 rounds at most, alpha 0.05) and measures every model again on the features it confirms, and which
    share of the real and of the random features it kept.
 
-Each result is stored at once in `OUT/grid.sqlite` (see `grid.py`): an interrupted run resumes, and a
-wider grid or more seeds reuse what is stored. The summary gives each accuracy's mean over seeds with its
-95% t interval; the report (`OUT/report.html`) has the tables and figures (`garbage.png` and one
+Each result is stored at once in `OUT/store.sqlite` (see `mithridate.experiments.store`): an interrupted run
+resumes, and a wider grid or more seeds reuse what is stored. The summary gives each accuracy's mean over
+seeds with its 95% t interval; the report (`OUT/report.html`) has the tables and figures (`garbage.png` and one
 `garbage_<dataset>.png` per table), `OUT/results.json` the numbers.
 """
 
@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from ..tabular.random_features import KINDS, add_random_features
-from .grid import GRID_FILE, CellSummary, GridRecord, GridSpec, load_grid, run_grid, summarize_grid
-from .report import (
+from ...tabular.random_features import KINDS, add_random_features
+from ..engine import Backend, CellSummary, Failure, Recipe, Record, Run, load_grid, run_grid, summarize_grid
+from ..report import (
     GridFigure,
     Section,
     html_table,
@@ -47,7 +47,8 @@ from .report import (
     text_table,
     write_grid_report,
 )
-from .summary import INTERVAL_LEGEND, NOT_AVAILABLE, Estimate
+from ..store import STORE_FILE
+from ..summary import INTERVAL_LEGEND, NOT_AVAILABLE, Estimate
 
 __all__ = [
     "DATASETS",
@@ -180,8 +181,8 @@ class GarbageConfig:
             },
         }
 
-    def spec(self) -> GridSpec:
-        return GridSpec(EXPERIMENT, self.params())
+    def spec(self) -> Recipe:
+        return Recipe(EXPERIMENT, self.params())
 
     def cells(self) -> list[dict[str, Any]]:
         """Every (dataset, kind, k) cell, in the order shown (datasets, kinds, then k). k = 0 is one cell
@@ -234,7 +235,7 @@ def _feature_seed(seed: int, dataset: str, kind: str) -> int:
     return int(sequence.generate_state(1)[0] & 0x7FFFFFFF)
 
 
-def compute_cell(params: dict[str, Any], cell: dict[str, Any], seed: int) -> dict[str, float]:
+def compute_cell(run: Run) -> dict[str, float]:
     """One cell-seed of the experiment (see the module's docstring); metrics:
 
     - `all/<model>`: test accuracy with all d + k features;
@@ -245,8 +246,9 @@ def compute_cell(params: dict[str, Any], cell: dict[str, Any], seed: int) -> dic
     from sklearn.ensemble import ExtraTreesClassifier
     from sklearn.model_selection import train_test_split
 
-    from ..tabular.random_probe import RandomProbeSelector
+    from ...tabular.random_probe import RandomProbeSelector
 
+    params, cell, seed = run.params, run.cell, run.seed
     dataset, kind, k = cell["dataset"], cell["kind"], int(cell["k"])
     X, y = load_table(dataset)
     d = X.shape[1]
@@ -338,9 +340,10 @@ class Finding:
 class GarbageSummary:
     """The summaries of the cells (`CellSummary`, mean and 95% interval per metric) of one recipe."""
 
-    spec: GridSpec
+    spec: Recipe
     rows: list[CellSummary]
-    records: list[GridRecord]
+    records: list[Record]
+    failures: list[Failure] = field(default_factory=list)
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -575,13 +578,13 @@ def _cost(cell: dict[str, Any]) -> float:
     )
 
 
-def _display_order(record: GridRecord) -> tuple:
+def _display_order(record: Record) -> tuple:
     cell = record.cell
     return DATASETS.index(cell["dataset"]), _KIND_ORDER.index(cell["kind"]), cell["k"], record.seed
 
 
-def _summary(spec: GridSpec, records: list[GridRecord]) -> GarbageSummary:
-    return GarbageSummary(spec, summarize_grid(records), records)
+def _summary(spec: Recipe, records: list[Record], failures: list[Failure] | None = None) -> GarbageSummary:
+    return GarbageSummary(spec, summarize_grid(records), records, list(failures or []))
 
 
 def write_garbage_report(out: Path, summary: GarbageSummary, config: GarbageConfig | None = None) -> Path:
@@ -659,6 +662,7 @@ def run_garbage(
     out: Path = Path("runs/garbage"),
     *,
     jobs: int = 1,
+    backend: Backend | None = None,
     progress: bool = True,
     echo: Callable[[str], None] = print,
 ) -> GarbageSummary:
@@ -668,13 +672,13 @@ def run_garbage(
     cells = config.cells()
     order = sorted(range(len(cells)), key=lambda i: -_cost(cells[i]))  # slow cells first: a pool ends sooner
     tick = time.perf_counter()
-    records = run_grid(
-        spec, [cells[i] for i in order], range(config.seeds), compute_cell, out / GRID_FILE, jobs=jobs,
-        progress=progress, desc=EXPERIMENT,
+    result = run_grid(
+        spec, [cells[i] for i in order], range(config.seeds), compute_cell, out / STORE_FILE,
+        backend=backend or Backend(jobs=jobs), progress=progress, desc=EXPERIMENT,
     )  # fmt: skip
-    records.sort(key=_display_order)
+    records = sorted(result.records, key=_display_order)
     echo(f"{len(records)} cell-seeds in {time.perf_counter() - tick:.1f} s")
-    summary = _summary(spec, records)
+    summary = _summary(spec, records, result.failures)
     write_garbage_report(out, summary, config)
     return summary
 

@@ -35,7 +35,7 @@ part of those at a smaller one); on top, it keeps the fixed real set, which is c
 n of a class-interleaved random order of the pool), and adds the synthetic items. Synthetic digits of a
 seed are prefixes of one render. Models (default logistic regression and an RBF support-vector machine, both after
 standardisation) are fitted per cell and seed; the summary gives test accuracy as the mean over seeds with
-its 95 % t interval. Results are stored in `OUT/grid.sqlite` (resumable, see `grid.py`), with
+its 95 % t interval. Results are stored in `OUT/store.sqlite` (resumable, see `mithridate.experiments.store`), with
 `OUT/report.html`, `OUT/results.json` and the figures `synthetic_digits.png`, `synthetic_tabular.png` and
 `synthetic_samples.png`.
 """
@@ -45,15 +45,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .garbage import load_table
-from .grid import GRID_FILE, CellSummary, GridRecord, GridSpec, load_grid, run_grid, summarize_grid
-from .report import (
+from ..engine import Backend, CellSummary, Failure, Recipe, Record, Run, load_grid, run_grid, summarize_grid
+from ..report import (
     GridFigure,
     Section,
     html_table,
@@ -62,7 +61,9 @@ from .report import (
     text_table,
     write_grid_report,
 )
-from .summary import INTERVAL_LEGEND, NOT_AVAILABLE, Estimate
+from ..store import STORE_FILE
+from ..summary import INTERVAL_LEGEND, NOT_AVAILABLE, Estimate
+from .garbage import load_table
 
 __all__ = [
     "DIGIT_VARIANTS",
@@ -185,7 +186,7 @@ class SyntheticConfig:
                 f"tabular_real: SMOTE needs more real rows of each of the 2 classes than neighbours "
                 f"({self.smote_neighbors}): expected at least {2 * (self.smote_neighbors + 1)}, got {self.tabular_real}"
             )
-        from ..image.policy_string import parse_policy
+        from ...image.policy_string import parse_policy
 
         parse_policy(self.augment)  # a bad policy string fails here, with the parser's message
 
@@ -199,8 +200,8 @@ class SyntheticConfig:
             "smote_neighbors": self.smote_neighbors,
         }
 
-    def spec(self) -> GridSpec:
-        return GridSpec(EXPERIMENT, self.params())
+    def spec(self) -> Recipe:
+        return Recipe(EXPERIMENT, self.params())
 
     def variants(self, part: str) -> tuple[str, ...]:
         return self.digits_variants if part == "digits" else self.tabular_variants
@@ -242,7 +243,7 @@ _RENDER_CACHE = 40
 def synthetic_digits(n: int, variant: str, seed: int, augment: str = "ta_wide-s0.5") -> tuple[np.ndarray, np.ndarray]:
     """`n` synthetic digits of `variant` (see the module's docstring): images float64 (n, 64) of integers
     0..16 as scikit-learn's digits, labels cycling 0..9. A smaller `n` gives a prefix of a larger one."""
-    from ..data import render_digits
+    from ...data import render_digits
 
     if variant not in DIGIT_VARIANTS:
         raise ValueError(f"variant: expected one of {', '.join(DIGIT_VARIANTS)}, got {variant!r}")
@@ -258,7 +259,7 @@ def synthetic_digits(n: int, variant: str, seed: int, augment: str = "ta_wide-s0
         if variant.endswith("+aug"):
             import torch
 
-            from ..image.policy_string import parse_policy
+            from ...image.policy_string import parse_policy
 
             policy = parse_policy(augment, seed=seed)
             images = torch.from_numpy(pixels).unsqueeze(1)
@@ -299,7 +300,7 @@ def _synthetic_rows(variant: str, X: np.ndarray, y: np.ndarray, n: int, params: 
     if variant == "copies":
         rows = np.random.default_rng([seed, 11]).integers(0, len(y), n)
         return X[rows], y[rows]
-    from ..tabular.synthetic import smote_rows
+    from ...tabular.synthetic import smote_rows
 
     X_new, y_new = smote_rows(X, y, n, k_neighbors=params["smote_neighbors"], random_state=seed)
     return np.asarray(X_new, dtype=np.float64), np.asarray(y_new, dtype=np.int64)
@@ -324,11 +325,12 @@ def _model(name: str, seed: int):
     raise ValueError(f"model: expected one of {', '.join(MODELS)}, got {name!r}")
 
 
-def compute_cell(params: dict[str, Any], cell: dict[str, Any], seed: int) -> dict[str, float]:
+def compute_cell(run: Run) -> dict[str, float]:
     """One cell-seed: build the training set of the cell's mix, fit every model, test on real rows.
     Metrics: `accuracy/<model>`, `n_real`, `n_synthetic`."""
-    from ..data import Mix
+    from ...data import Mix
 
+    params, cell, seed = run.params, run.cell, run.seed
     part, mix, variant = cell["part"], cell["mix"], cell["synthetic"]
     X, y, pool, test = _split(part, params, seed)
     if mix == "share":
@@ -426,9 +428,10 @@ class Best:
 class SyntheticSummary:
     """The cells of one recipe, with the mean and 95% interval of each metric over seeds."""
 
-    spec: GridSpec
+    spec: Recipe
     rows: list[CellSummary]
-    records: list[GridRecord]
+    records: list[Record]
+    failures: list[Failure] = field(default_factory=list)
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -642,7 +645,7 @@ def samples_figure(variants: Sequence[str], augment: str, seed: int = 0, per_row
 # Running ------------------------------------------------------------------------------------------------
 
 
-def _display_order(record: GridRecord) -> tuple:
+def _display_order(record: Record) -> tuple:
     c = record.cell
     size = c["total"] if c["mix"] == "share" else c["real"]
     variants = (NONE, *DIGIT_VARIANTS, *TABULAR_VARIANTS)
@@ -718,6 +721,7 @@ def run_synthetic(
     out: Path = Path("runs/synthetic"),
     *,
     jobs: int = 1,
+    backend: Backend | None = None,
     progress: bool = True,
     echo: Callable[[str], None] = print,
 ) -> SyntheticSummary:
@@ -726,10 +730,13 @@ def run_synthetic(
     spec = config.spec()
     cells = sorted(config.cells(), key=_cost)
     tick = time.perf_counter()
-    records = run_grid(spec, cells, range(config.seeds), compute_cell, out / GRID_FILE, jobs=jobs, progress=progress)
-    records.sort(key=_display_order)
+    result = run_grid(
+        spec, cells, range(config.seeds), compute_cell, out / STORE_FILE, backend=backend or Backend(jobs=jobs),
+        progress=progress, desc=EXPERIMENT,
+    )  # fmt: skip
+    records = sorted(result.records, key=_display_order)
     echo(f"{len(records)} cell-seeds in {time.perf_counter() - tick:.1f} s")
-    summary = SyntheticSummary(spec, summarize_grid(records), records)
+    summary = SyntheticSummary(spec, summarize_grid(records), records, result.failures)
     write_synthetic_report(out, summary, config)
     return summary
 
