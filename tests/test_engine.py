@@ -561,3 +561,19 @@ def test_drivers_writing_one_store_at_once_all_land(tmp_path):
     with ExperimentStore(store) as grid:
         assert grid.recipes() == [first, second] or grid.recipes() == [second, first]
         assert len(grid.records(first)) == 12 == len(grid.records(second))
+
+
+def test_the_local_backend_never_imports_ray(tmp_path):
+    """Ray is an extra: a grid on local processes (and the CLI's parser) runs without importing it."""
+    code = (
+        "import sys\n"
+        "from mithridate.cli import build_parser\n"
+        "from mithridate.experiments.engine import Recipe, run_grid\n"
+        "build_parser()\n"
+        f"store = {str(tmp_path / 'store.sqlite')!r}\n"
+        "result = run_grid(Recipe('x', {}), [{'a': 1}], [0], lambda run: {'v': 1.0}, store, progress=False)\n"
+        "assert result.records[0].metrics == {'v': 1.0}\n"
+        "assert 'ray' not in sys.modules, 'ray was imported'\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]

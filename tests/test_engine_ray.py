@@ -197,3 +197,16 @@ def test_a_sweep_on_ray_equals_the_local_sweep_row_for_row(cluster, tmp_path):
         [getattr(r, f) for f in fields] for r in local.runs
     ]
     assert on_ray.failures == [] and on_ray.summary.format_table() == local.summary.format_table()
+
+
+def test_garbage_on_ray_equals_garbage_on_local_processes(cluster, tmp_path):
+    from mithridate.experiments.studies.garbage import GarbageConfig, run_garbage
+
+    config = GarbageConfig(datasets=("wine",), kinds=("gaussian",), ks=(0, 13), models=("knn",), seeds=2)
+    quiet = {"progress": False, "echo": lambda line: None}
+    local = run_garbage(config, tmp_path / "local", backend=Backend(jobs=1), **quiet)
+    on_ray = run_garbage(config, tmp_path / "ray", backend=Backend("ray"), **quiet)
+    assert [(r.cell, r.seed, r.metrics["all/knn"]) for r in on_ray.records] == [
+        (r.cell, r.seed, r.metrics["all/knn"]) for r in local.records
+    ]
+    assert on_ray.format_table() == local.format_table() and on_ray.failures == []

@@ -180,6 +180,10 @@ def test_config_file_and_flags(tmp_path, capsys):
     assert "probabilities in [0, 1]" in capsys.readouterr().err
     assert main(["show", str(tmp_path / "nothing")]) == 2
     assert "no store.sqlite" in capsys.readouterr().err
+    assert main(["sweep", "--address", "auto", "--out", str(tmp_path / "bad")]) == 2
+    assert "--address: only with --backend ray" in capsys.readouterr().err
+    assert main(["sweep", "--vary", "all,weights", "--out", str(tmp_path / "bad")]) == 2
+    assert "vary: expected distinct names among all, init, order, augment, data" in capsys.readouterr().err
 
 
 def test_dose_policy_sets_one_axis_and_keeps_the_other():
@@ -284,5 +288,15 @@ def test_variance_by_source_holds_the_other_sources(tmp_path):
     assert runs["augment", 2.0, 1].final_train_loss != runs["augment", 2.0, 0].final_train_loss
     assert runs["all", 0.0, 1].final_train_loss != runs["all", 0.0, 0].final_train_loss
     assert [row.dose for row in result.summary.rows] == [0.0, 2.0]  # the headline is the first series
+    spread = {(s.series, s.dose): s for s in result.summary.spread}
+    assert spread["augment", 0.0].clean_sd == 0.0 and spread["augment", 0.0].seeds == 2  # nothing augmented
+    expected = abs(runs["all", 2.0, 0].clean_accuracy - runs["all", 2.0, 1].clean_accuracy) / 2**0.5
+    assert spread["all", 2.0].clean_sd == pytest.approx(expected)
+    stored = json.loads((tmp_path / "vary" / "summary.json").read_text())["variance_by_source"]
+    assert {(s["series"], s["dose"]) for s in stored} == set(spread)
+    assert "by source" in result.summary.format_table() and "Spread over seeds, by source" in (
+        tmp_path / "vary" / "report.html"
+    ).read_text()
+    assert show_sweep(tmp_path / "vary")[0].format_table() == result.summary.format_table()
     with pytest.raises(ValueError, match="vary"):
         SweepSpec(vary=("weights",))

@@ -34,6 +34,7 @@ from scipy import stats
 from ..meters import diversity
 from .records import RunRecord, SweepSpec
 from .report.tables import aligned_columns
+from .variance import SPREAD_DEFINITION, SourceSpread, spread_table_rows
 
 __all__ = [
     "DEFINITIONS",
@@ -297,6 +298,8 @@ class Summary:
       with many doses this test is somewhat optimistic.
     - `falls_at_overdose`: the largest dose's mean clean accuracy is below the best dose's.
     - `missing_doses`: doses of the spec without any run; `notes`: plain sentences about what is missing.
+    - `spread`: with more than one seed series (`SweepSpec.vary`), the spread over seeds of each series at
+      each dose (`mithridate.experiments.variance`); empty otherwise.
     """
 
     spec: SweepSpec
@@ -306,6 +309,7 @@ class Summary:
     falls_at_overdose: bool
     missing_doses: tuple[float, ...] = ()
     notes: tuple[str, ...] = ()
+    spread: tuple[SourceSpread, ...] = ()
 
     @property
     def axis(self) -> str:
@@ -361,6 +365,7 @@ class Summary:
                 "p_improvement_citation": P_IMPROVEMENT_CITATION,
             },
             "rows": [row.to_dict() for row in self.rows],
+            "variance_by_source": [spread.to_dict() for spread in self.spread],
         }
 
     def verdict(self) -> str:
@@ -422,6 +427,12 @@ class Summary:
         out.append(self.verdict())
         out.append(f"Definitions: {DEFINITIONS}")
         out.extend(self.notes)
+        if self.spread:
+            header, rows = spread_table_rows(self.spread)
+            out.append("")
+            out.append("Spread of clean accuracy over seeds, by source of randomness:")
+            out.extend(aligned_columns([header, *rows], right=range(1, len(header))))
+            out.append(f"{SPREAD_DEFINITION}.")
         names = self.corruption_names
         if corruptions and names:
             out.append("")

@@ -44,6 +44,7 @@ from ..summary import (
     format_dose,
     run_diversity,
 )
+from ..variance import SPREAD_DEFINITION, spread_table_rows
 from .figures import new_figure
 from .page import ReportFigure, write_report_folder
 from .tables import Cell, Row, Table, html_table
@@ -371,6 +372,14 @@ def _corruption_table(summary: Summary) -> Table | None:
     return html_table(header, rows)
 
 
+def _spread_table(summary: Summary) -> Table | None:
+    """The spread over seeds of each seed series at each dose (None with a single series)."""
+    if not summary.spread:
+        return None
+    header, rows = spread_table_rows(summary.spread)
+    return html_table(header, rows)
+
+
 def _runs_table(summary: Summary, records: Sequence[RunRecord]) -> Table:
     zero = {int(r.seed): r for r in records if float(r.dose) == 0.0}
     header = [
@@ -494,6 +503,8 @@ def _context(summary: Summary, records: Sequence[RunRecord]) -> dict[str, Any]:
         "summary_table": _summary_table(summary),
         "paired": _paired(summary),
         "corruption_table": _corruption_table(summary),
+        "spread_table": _spread_table(summary),
+        "spread_definition": SPREAD_DEFINITION,
         "severities": _spec_value(list(summary.spec.severities)),
         "axis": summary.axis,
         "best_dose": format_dose(summary.best_dose),

@@ -10,6 +10,7 @@ affinity needs no shared file system, on local processes or on Ray.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import time
@@ -27,6 +28,7 @@ from ..store import STORE_FILE, ExperimentStore, folder_store
 from ..store.records import Failure
 from ..summary import Summary, summarize
 from ..tasks import task_for
+from ..variance import spread_by_source
 
 __all__ = ["EXPERIMENT", "SweepResult", "SweepRun", "default_out", "run_record", "run_sweep", "show_sweep"]
 
@@ -210,6 +212,7 @@ def run_sweep(
     sweep_id = f"{out.name}-{recipe.spec_hash()}"
     runs = sorted((run_record(r, spec, sweep_id) for r in result.records), key=_order(spec))
     summary = summarize([run for run in runs if run.vary == spec.vary[0]], spec)
+    summary = dataclasses.replace(summary, spread=tuple(spread_by_source(runs, spec)))
     _write_outputs(out, spec, summary, runs, result.failures)
     return SweepResult(summary, runs, result.failures)
 
@@ -254,8 +257,9 @@ def show_sweep(out: Path, spec_hash: str | None = None) -> list[Summary]:
                 seeds=max(r.seed for r in records) + 1,
                 vary=[headline, *(s for s in series if s != headline)],
             )
-            runs = [run_record(r, spec) for r in records if r.cell.get("vary", VARY_ALL) == headline]
-            summaries.append(summarize(sorted(runs, key=lambda r: (r.dose, r.seed)), spec))
+            runs = sorted((run_record(r, spec) for r in records), key=_order(spec))
+            summary = summarize([run for run in runs if run.vary == headline], spec)
+            summaries.append(dataclasses.replace(summary, spread=tuple(spread_by_source(runs, spec))))
     if not summaries:
         raise ValueError(f"{out}: the store holds no finished sweep run yet")
     return summaries
