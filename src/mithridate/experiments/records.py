@@ -9,7 +9,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-__all__ = ["AXES", "DEFAULT_DOSES", "SOURCES", "VARY_ALL", "RunRecord", "SweepSpec", "source_seeds"]
+__all__ = ["AXES", "DEFAULT_DOSES", "RUN_METRICS", "SOURCES", "VARY_ALL", "RunRecord", "SweepSpec", "source_seeds"]
 
 AXES = ("strength", "p", "synthetic-ratio")
 DEFAULT_DOSES = {
@@ -18,6 +18,18 @@ DEFAULT_DOSES = {
     "synthetic-ratio": (0.0, 0.25, 0.5, 0.75, 1.0),
 }
 
+
+RUN_METRICS = (
+    "clean_accuracy",
+    "corrupted_accuracy",
+    "affinity",
+    "final_train_loss",
+    "train_seconds",
+    "eval_seconds",
+    "augment_images_per_second",
+    "peak_memory_mb",
+)
+"""The numbers a sweep's run stores besides its accuracy per corruption (`corruption/NAME/SEVERITY`)."""
 
 SOURCES = ("init", "order", "augment", "data")
 """The named sources of a run's randomness, each with its own seed: the weights' initialisation, the order
@@ -40,11 +52,12 @@ class SweepSpec:
     and the training recipe. Fields that cannot change a result (device, jobs, output folder) are not here.
 
     `doses` of None means (0, 0.5, 1, 1.5, 2, 3) on the strength axis (3 is an overdose) and
-    (0, 0.25, 0.5, 0.75, 1) on the p axis. `epochs`, `train_size`, `model`, `corruptions` and
-    `corruption_test_size` of None mean the data's
-    documented defaults (see `mithridate.experiments.sweep_data`), resolved before hashing so the hash
-    names what actually runs. `train_size` is per class; `corruption_test_size` is how many test images
-    (stratified) are corrupted for the robustness measure.
+    (0, 0.25, 0.5, 0.75, 1) on the p axis. `policy`, `learning_rate`, `epochs`, `train_size`, `model`,
+    `corruptions` and `corruption_test_size` of None mean the task's and data's documented defaults
+    (`ta_wide` and 0.05 for images, `text_ta` and 0.005 for text; see `experiments.tasks.image.data` and
+    `experiments.tasks.text.data`), resolved by the task (`task_for(spec).resolve(spec)`) before hashing
+    so the hash names what actually runs. `train_size` is per class; `corruption_test_size` is how many
+    test samples (stratified) are corrupted for the robustness measure.
 
     On the `synthetic-ratio` axis a dose is the share of synthetic images in the training set (its size
     fixed), drawn from `synthetic`: "rendered-digits" (digits rendered from fonts, the default for
@@ -59,7 +72,7 @@ class SweepSpec:
     """
 
     data: str = "digits"
-    policy: str = "ta_wide"
+    policy: str | None = None
     axis: str = "strength"
     doses: tuple[float, ...] | None = None
     seeds: int = 3
@@ -67,7 +80,7 @@ class SweepSpec:
     train_size: int | None = None
     model: str | None = None
     batch_size: int = 64
-    learning_rate: float = 0.05
+    learning_rate: float | None = None
     weight_decay: float = 5e-4
     severities: tuple[int, ...] = (1, 2, 3, 4, 5)
     corruptions: tuple[str, ...] | None = None

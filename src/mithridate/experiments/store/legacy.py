@@ -16,7 +16,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from ..records import SweepSpec
+from ..records import RUN_METRICS, SweepSpec
 from .experiment_store import STORE_FILE, ExperimentStore
 from .records import Recipe, Record
 from .sqlite_file import StoreError
@@ -27,16 +27,6 @@ _SCHEMAS = {
     "results.sqlite": ("schema_version", {"meta", "sweeps", "runs"}),
     "grid.sqlite": ("grid_schema_version", {"meta", "specs", "results"}),
 }
-_SWEEP_METRICS = (
-    "clean_accuracy",
-    "corrupted_accuracy",
-    "affinity",
-    "final_train_loss",
-    "train_seconds",
-    "eval_seconds",
-    "augment_images_per_second",
-    "peak_memory_mb",
-)
 
 
 class ConversionReport(dict):
@@ -84,7 +74,7 @@ def _sweep(path: Path, store: ExperimentStore) -> tuple[int, int]:
         clean, corrupted, per_corruption, affinity, loss, train_s, eval_s, speed, memory = values[:9]
         versions, started, finished, extra = values[9:]
         numbers = (clean, corrupted, affinity, loss, train_s, eval_s, speed, memory)
-        metrics = dict(zip(_SWEEP_METRICS, numbers, strict=True))
+        metrics = dict(zip(RUN_METRICS, numbers, strict=True))
         metrics = {name: math.nan if value is None else float(value) for name, value in metrics.items()}
         metrics.update({f"corruption/{k}": v for k, v in json.loads(per_corruption).items()})
         recipe = recipes[old_hash]

@@ -35,17 +35,6 @@ __all__ = ["EXPERIMENT", "SweepResult", "SweepRun", "default_out", "run_record",
 EXPERIMENT = "sweep"
 MODEL_ARTIFACT = "dose0_model"
 
-_SCALARS = (
-    "clean_accuracy",
-    "corrupted_accuracy",
-    "affinity",
-    "final_train_loss",
-    "train_seconds",
-    "eval_seconds",
-    "augment_images_per_second",
-    "peak_memory_mb",
-)
-
 
 def default_out(spec: SweepSpec) -> Path:
     """runs/<data>-<policy>-<axis>, with the data's folder name for paths."""
@@ -230,7 +219,7 @@ def _write_outputs(
 
     write_summary_json(out, summary)
     preview = None
-    if runs:
+    if runs and task_for(spec).name == "image":  # a preview grid of images; none for text
         data = load_sweep_data(spec)
         rows = torch.linspace(0, len(data.train) - 1, 4).round().long()
         policy = task_for(spec).policy(spec, summary.best_dose, 0)
