@@ -55,6 +55,8 @@ def _kind(data: str) -> str:
     )
 
 
+IMAGE_DEFAULTS = {"policy": "ta_wide", "learning_rate": 0.05}
+"""The image task's policy and learning rate (None in `SweepSpec`, whose defaults are the task's)."""
 _DEFAULTS = {
     "digits": {"model": "cnn", "epochs": 60, "train_size": 30, "corruption_test_size": 500},
     "cifar-batches": {"model": "cnn", "epochs": 30, "train_size": None, "corruption_test_size": None},
@@ -64,10 +66,12 @@ _DEFAULTS = {
 
 
 def resolve_spec(spec: SweepSpec) -> SweepSpec:
-    """The spec with the data's defaults filled in (model, epochs, train size, corruptions)."""
+    """The spec with the data's defaults filled in (policy, learning rate, model, epochs, train size,
+    corruptions)."""
     kind = _kind(spec.data)
     defaults = _DEFAULTS[kind]
     changes = {name: value for name, value in defaults.items() if getattr(spec, name) is None}
+    changes.update({name: value for name, value in IMAGE_DEFAULTS.items() if getattr(spec, name) is None})
     if spec.corruptions is None:
         changes["corruptions"] = CORRUPTIONS
     if spec.axis == "synthetic-ratio" and spec.synthetic is None:
