@@ -26,16 +26,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="train a reference model across doses and seeds; table, store and HTML report",
         description=(
             "Train a reference model at every dose of a policy and every seed, measure clean accuracy, "
-            "accuracy under 19 common corruptions at 5 severities, affinity and diversity, and report the "
-            "dose-response curve with the best dose marked. Finished runs are stored at once; re-running "
-            "resumes. Flags override the --config file."
+            "accuracy under the data's corruption suite (19 for images, the text corruptions for text) at 5 "
+            "severities, affinity and diversity, and report the dose-response curve with the best dose marked. "
+            "Finished runs are stored at once; re-running resumes. Flags override the --config file."
         ),
     )
     parser.add_argument("--config", type=Path, help="a TOML file with any of the options below (flags override it)")
     parser.add_argument(
-        "--data", help="'digits' (default), an image folder with train/ and test/, a CIFAR-10 python-batch folder"
+        "--data",
+        help="'digits' (default), an image folder with train/ and test/, a CIFAR-10 python-batch folder; or text: "
+        "a TSV, CSV or JSON Lines file, a folder with train and dev files (e.g. SST-2's train.tsv, dev.tsv)",
     )
-    parser.add_argument("--policy", help="policy string (default: ta_wide)")
+    parser.add_argument("--policy", help="policy string (default: ta_wide for images, text_ta for text)")
     parser.add_argument(
         "--axis",
         choices=("strength", "p", "synthetic-ratio"),
@@ -49,13 +51,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--doses", type=floats, help="doses, e.g. 0,0.5,1,1.5,2,3 (the default)")
     parser.add_argument("--seeds", type=positive_int, help="number of seeds (default: 3)")
     parser.add_argument("--epochs", type=positive_int, help="training epochs (default: by data)")
-    parser.add_argument("--train-size", type=positive_int, help="training images per class (default: by data)")
-    parser.add_argument("--model", choices=("cnn", "resnet"), help="reference model (default: by data)")
+    parser.add_argument("--train-size", type=positive_int, help="training samples per class (default: by data)")
+    parser.add_argument(
+        "--model",
+        choices=("cnn", "resnet", "fasttext", "charcnn"),
+        help="reference model: cnn or resnet for images, fasttext or charcnn for text (default: cnn, fasttext)",
+    )
     parser.add_argument("--batch-size", type=positive_int, help="training batch size (default: 64)")
-    parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: 0.05)")
-    parser.add_argument("--corruptions", type=names, help="corruption names, comma-separated (default: all 19)")
+    parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: 0.05 images, 0.005 text)")
+    parser.add_argument(
+        "--corruptions", type=names, help="corruption names, comma-separated (default: all of the data's suite)"
+    )
     parser.add_argument("--severities", type=ints, help="corruption severities (default: 1,2,3,4,5)")
-    parser.add_argument("--corruption-test-size", type=positive_int, help="test images to corrupt (default: by data)")
+    parser.add_argument("--corruption-test-size", type=positive_int, help="test samples to corrupt (default: by data)")
     parser.add_argument(
         "--vary",
         type=names,
@@ -99,9 +107,11 @@ def run(args: argparse.Namespace) -> int:
     from ..experiments.records import SweepSpec
     from ..experiments.store import STORE_FILE
     from ..experiments.studies.sweep import default_out, run_sweep
+    from ..experiments.tasks import task_for
 
     fields, options = sweep_settings(args)
     spec = SweepSpec.from_dict(fields)
+    spec = task_for(spec).resolve(spec)  # the task's defaults (policy, model...) name the default folder
     out = Path(options["out"]) if "out" in options else default_out(spec)
     backend = backend_from(options, options.get("jobs"))
     result = run_sweep(

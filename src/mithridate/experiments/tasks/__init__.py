@@ -2,7 +2,7 @@
 once per sweep (`prepare`), builds its reference model, sets a policy to a dose, trains one epoch at a time
 with the policy applied to each batch (with the sample indices and the epoch), and measures a model (clean
 accuracy, accuracy under each corruption, affinity). The sweep (`studies.sweep`) drives any task the same
-way; `task_for(spec)` picks the task of a spec's data."""
+way; `task_for(spec)` picks the task of a spec's data (`tasks.image`, `tasks.text`)."""
 
 from __future__ import annotations
 
@@ -70,7 +70,17 @@ class Task(Protocol):
 
 
 def task_for(spec: SweepSpec) -> Task:
-    """The task of a spec's data (images: 'digits', image folders, CIFAR-10 batches)."""
+    """The task of a spec's data: text for a TSV, CSV or JSON Lines file, a folder with `train.*` text files
+    or a Hugging Face `save_to_disk` folder (`mithridate.data.text.is_text_data`), or a text model (so a
+    resolved spec finds its task where the data folder is absent, e.g. on a Ray worker); images otherwise
+    ('digits', image folders, CIFAR-10 batches)."""
+    from ...data.text import is_text_data
+    from .text.models import MODELS as TEXT_MODELS
+
+    if spec.model in TEXT_MODELS or (spec.data != "digits" and is_text_data(spec.data)):
+        from .text import TextTask
+
+        return TextTask()
     from .image import ImageTask
 
     return ImageTask()
