@@ -717,7 +717,8 @@ class TextInfilling(TokenPolicy):
         covered = lengths.cumsum(1)
         column = torch.arange(draws_needed, device=device)[None, :]
         reached = covered >= budget[:, None]
-        last = torch.where(reached.any(1), reached.to(torch.int8).argmax(1), draws_needed - 1)
+        first_reached = reached.to(torch.int8).argmax(1) if draws_needed else torch.zeros_like(budget)
+        last = torch.where(reached.any(1), first_reached, draws_needed - 1)
         taken = (column <= last[:, None]) & (budget[:, None] > 0)
         lengths = torch.where(column == last[:, None], budget[:, None] - exclusive_cumsum(lengths), lengths)
         lengths = torch.where(taken, lengths, torch.zeros_like(lengths))
