@@ -55,11 +55,12 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> str:
 def _apply(text: str, edits: Sequence[Edit]) -> str:
     if not edits:
         return text
-    parts, position = [], 0
-    for start, end, replacement, *_ in edits:
-        parts.append(text[position:start])
-        parts.append(replacement)
-        position = end
+    parts: list[str] = []
+    position = 0
+    for edit in edits:
+        parts.append(text[position : edit[0]])
+        parts.append(edit[2])
+        position = edit[1]
     parts.append(text[position:])
     return "".join(parts)
 

@@ -6,6 +6,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 
+import numpy as np
+
+from ._batch import TextBatch, char_table
+
 __all__ = ["DEFAULT_PROTECTED", "Protection"]
 
 DEFAULT_PROTECTED: dict[str, str] = {
@@ -14,6 +18,10 @@ DEFAULT_PROTECTED: dict[str, str] = {
     "number": r"\d+(?:[.,:]\d+)*",  # integers, decimals, IPv4 addresses, times: no digit is ever edited
 }
 """Spans that no op edits by default: URLs, e-mail addresses and numbers (IP addresses included)."""
+
+
+_TRIGGER = re.compile(r"[\d@:]")
+_TRIGGER_TABLE = char_table("0123456789@:")
 
 
 class Protection:
@@ -37,17 +45,36 @@ class Protection:
             sources.append(pattern)
         self.patterns: tuple[str, ...] = tuple(sources)
         self._regex = re.compile("|".join(f"(?:{p})" for p in sources)) if sources else None
+        # The default patterns match only where a digit, '@', ':' or 'www.' is: a quicker scan first.
+        self._default = self.patterns == tuple(DEFAULT_PROTECTED.values())
 
     def spans(self, text: str) -> tuple[list[int], list[int]]:
         """Starts and ends of the protected spans, sorted and not overlapping (empty matches dropped)."""
         starts: list[int] = []
         ends: list[int] = []
-        if self._regex is not None:
-            for match in self._regex.finditer(text):
-                if match.end() > match.start():
-                    starts.append(match.start())
-                    ends.append(match.end())
+        if self._regex is None or (self._default and _TRIGGER.search(text) is None and "www." not in text):
+            return starts, ends
+        for match in self._regex.finditer(text):
+            start, end = match.span()
+            if end > start:
+                starts.append(start)
+                ends.append(end)
         return starts, ends
+
+    def may_match(self, batch: TextBatch) -> np.ndarray | list[bool]:
+        """Per text of a batch, False where no pattern can match (known for the default patterns: where
+        no digit, '@', ':' or 'www.' is), True otherwise."""
+        n = len(batch.texts)
+        if self._regex is None:
+            return [False] * n
+        if not self._default:
+            return [True] * n
+        maybe = batch.holding(_TRIGGER_TABLE)
+        start = batch.joined.find("www.")
+        while start >= 0:
+            maybe[np.searchsorted(batch.offsets, start, side="right") - 1] = True
+            start = batch.joined.find("www.", start + 4)
+        return maybe
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Protection) and other.patterns == self.patterns

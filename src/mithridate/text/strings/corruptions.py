@@ -66,8 +66,8 @@ def corrupt_text_with_edits(
     if n == 0:
         return []
     rates = np.full(n, SEVERITY_RATES[name][int(severity) - 1])
-    results = edit_batch(_op(name), texts, Key(int(seed), 0, None), index_tensor, rates, _STREAMS[name])
-    return [EditedText(text, output, edits) for text, (output, edits) in zip(texts, results, strict=True)]
+    outputs, logs = edit_batch(_op(name), texts, Key(int(seed), 0, None), index_tensor, rates, _STREAMS[name])
+    return [EditedText(*item) for item in zip(texts, outputs, logs, strict=True)]
 
 
 def corrupt_text(texts: Sequence[str], name: str, severity: int, *, seed: int = 0, index: Any = None) -> list[str]:

@@ -10,33 +10,53 @@ themselves: which units and which replacement come from the uniforms they are gi
 
 from __future__ import annotations
 
+import re
 import string
-import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
+from unicodedata import combining
 
 import numpy as np
 
+from ._batch import TextBatch
 from ._edits import Edit
 from ._tables import OCR_CONFUSIONS, KeyboardLayout, keyboard_neighbours, misspellings
 from ._units import LETTER_WORD, TOKEN, Protection, overlaps
 
 __all__ = ["OPS", "TextOp"]
 
+Spans = tuple[list[int], list[int]] | None
 
-def _protected(starts: list[int], ends: list[int], position: int) -> bool:
-    return bool(starts) and overlaps(starts, ends, position, position + 1)
+
+_ALNUM = re.compile(r"[^\W_]")
 
 
 def _attached(text: str, position: int) -> bool:
     """Whether the character after `position` is a combining mark (which must stay with its base)."""
     following = position + 1
-    return following < len(text) and text[following] >= "\u0300" and unicodedata.combining(text[following]) != 0
+    return following < len(text) and text[following] >= "\u0300" and combining(text[following]) != 0
 
 
-def _follow_case(source: str, replacement: str) -> str:
-    return replacement.upper() if source.isupper() else replacement
+def _drawn_chars(
+    text: str, positions: Sequence[int], choices: Sequence[float], protected: tuple[list[int], list[int]]
+) -> Iterator[tuple[int, str, float]]:
+    """(position, character, choice) of the drawn letters and digits that are outside protected spans and
+    not followed by a combining mark."""
+    starts, ends = protected
+    n = len(text)
+    for position, choice in zip(positions, choices, strict=True):
+        if position >= n:
+            return
+        char = text[position]
+        if not char.isalnum():
+            continue
+        following = position + 1
+        if following < n and text[following] >= "\u0300" and combining(text[following]):
+            continue
+        if starts and overlaps(starts, ends, position, following):
+            continue
+        yield position, char, choice
 
 
 class TextOp(ABC):
@@ -52,14 +72,21 @@ class TextOp(ABC):
     def __init__(self, protect: Protection | None = None) -> None:
         self.protect = protect if protect is not None else Protection(None)
 
-    def unit_bound(self, lengths: np.ndarray) -> np.ndarray:
-        """An upper bound on the number of units of texts of these lengths (one draw per unit up to it)."""
-        return lengths
+    def unit_bound(self, batch: TextBatch) -> np.ndarray:
+        """Per text of a batch, an upper bound on its number of units (one draw per unit up to it)."""
+        return batch.lengths
 
     @abstractmethod
-    def edits(self, text: str, positions: Sequence[int], choices: Sequence[float]) -> list[Edit]:
+    def edits(
+        self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None
+    ) -> list[Edit]:
         """The edits of `text` when the units at `positions` (sorted) are drawn, with one choice uniform
-        in [0, 1) each; positions past the text's units or not eligible are skipped."""
+        in [0, 1) each; positions past the text's units or not eligible are skipped. `protected`: the
+        text's protected spans (starts, ends) when known, else None (computed from `protect`)."""
+
+    def spans(self, text: str, protected: Spans = None) -> tuple[list[int], list[int]]:
+        """The protected spans of `text`: `protected` when given, else those of `self.protect`."""
+        return self.protect.spans(text) if protected is None else protected
 
     def params(self) -> dict[str, Any]:
         """Parameters that set the op apart from its defaults (for equality and the policy string)."""
@@ -79,20 +106,6 @@ class _CharOp(TextOp):
     unit = "character"
     reference_rate = 0.05
 
-    def eligible(self, text: str, position: int) -> bool:
-        return text[position].isalnum() and not _attached(text, position)
-
-    def edits(self, text: str, positions: Sequence[int], choices: Sequence[float]) -> list[Edit]:
-        starts, ends = self.protect.spans(text)
-        out: list[Edit] = []
-        for position, choice in zip(positions, choices, strict=True):
-            if position < len(text) and self.eligible(text, position) and not _protected(starts, ends, position):
-                out.append(self.edit(text, position, choice))
-        return out
-
-    def edit(self, text: str, position: int, choice: float) -> Edit:
-        raise NotImplementedError
-
 
 class KeyboardTypo(_CharOp):
     """A character replaced by a neighbouring key of a keyboard layout (QWERTY by default), case kept."""
@@ -104,18 +117,31 @@ class KeyboardTypo(_CharOp):
         super().__init__(protect)
         self.layout = layout
         self.table = keyboard_neighbours(layout)
+        # Both cases looked up at once: an upper-case key types its neighbours in upper case.
+        self._lookup = {key.upper(): near.upper() for key, near in self.table.items() if key.upper() != key}
+        self._lookup.update(self.table)
 
     def params(self) -> dict[str, Any]:
         return {} if self.layout == "qwerty" else {"layout": self.layout}
 
-    def eligible(self, text: str, position: int) -> bool:
-        char = text[position]
-        return char.lower() in self.table and char.isalnum() and not _attached(text, position)
-
-    def edit(self, text: str, position: int, choice: float) -> Edit:
-        char = text[position]
-        options = self.table[char.lower()]
-        return Edit(position, position + 1, _follow_case(char, options[int(choice * len(options))]), self.name)
+    def edits(
+        self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None
+    ) -> list[Edit]:
+        lookup, name = self._lookup, self.name
+        starts, ends = self.spans(text, protected)
+        n = len(text)
+        out = []
+        for position, choice in zip(positions, choices, strict=True):
+            near = lookup.get(text[position]) if position < n else None
+            if near is None:
+                continue
+            following = position + 1
+            if following < n and text[following] >= "\u0300" and combining(text[following]):
+                continue
+            if starts and overlaps(starts, ends, position, following):
+                continue
+            out.append(Edit(position, following, near[int(choice * len(near))], name))
+        return out
 
 
 class CharDelete(_CharOp):
@@ -124,17 +150,36 @@ class CharDelete(_CharOp):
     name = "char_delete"
     stream = 0x7E02
 
-    def edit(self, text: str, position: int, choice: float) -> Edit:
-        return Edit(position, position + 1, "", self.name)
+    def edits(
+        self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None
+    ) -> list[Edit]:
+        name = self.name
+        return [
+            Edit(p, p + 1, "", name) for p, _, _ in _drawn_chars(text, positions, choices, self.spans(text, protected))
+        ]
 
 
-def _draw_from(char: str, choice: float, exclude: bool) -> str:
-    alphabet = string.digits if char.isdigit() else string.ascii_lowercase
-    if not exclude or char.lower() not in alphabet:
-        return _follow_case(char, alphabet[int(choice * len(alphabet))])
-    k = int(choice * (len(alphabet) - 1))
-    k += k >= alphabet.index(char.lower())
-    return _follow_case(char, alphabet[k])
+def _alphabets(exclude: bool) -> dict[str, str]:
+    """Character -> the alphabet a random replacement is drawn from: digits for a digit, ASCII letters in
+    the character's case otherwise, less the character itself if `exclude` (for the ASCII ones)."""
+    table = {}
+    for alphabet in (string.digits, string.ascii_lowercase, string.ascii_uppercase):
+        for char in alphabet:
+            table[char] = alphabet.replace(char, "") if exclude else alphabet
+    return table
+
+
+_INSERTED = _alphabets(False)
+_SUBSTITUTED = _alphabets(True)
+
+
+def _alphabet(table: dict[str, str], char: str) -> str:
+    found = table.get(char)
+    if found is not None:
+        return found
+    if char.isdigit():
+        return string.digits
+    return string.ascii_uppercase if char.isupper() else string.ascii_lowercase
 
 
 class CharInsert(_CharOp):
@@ -143,8 +188,15 @@ class CharInsert(_CharOp):
     name = "char_insert"
     stream = 0x7E03
 
-    def edit(self, text: str, position: int, choice: float) -> Edit:
-        return Edit(position + 1, position + 1, _draw_from(text[position], choice, False), self.name)
+    def edits(
+        self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None
+    ) -> list[Edit]:
+        name = self.name
+        out = []
+        for p, char, choice in _drawn_chars(text, positions, choices, self.spans(text, protected)):
+            alphabet = _alphabet(_INSERTED, char)
+            out.append(Edit(p + 1, p + 1, alphabet[int(choice * len(alphabet))], name))
+        return out
 
 
 class CharSubstitute(_CharOp):
@@ -153,8 +205,15 @@ class CharSubstitute(_CharOp):
     name = "char_substitute"
     stream = 0x7E04
 
-    def edit(self, text: str, position: int, choice: float) -> Edit:
-        return Edit(position, position + 1, _draw_from(text[position], choice, True), self.name)
+    def edits(
+        self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None
+    ) -> list[Edit]:
+        name = self.name
+        out = []
+        for p, char, choice in _drawn_chars(text, positions, choices, self.spans(text, protected)):
+            alphabet = _alphabet(_SUBSTITUTED, char)
+            out.append(Edit(p, p + 1, alphabet[int(choice * len(alphabet))], name))
+        return out
 
 
 class CharSwap(_CharOp):
@@ -164,13 +223,15 @@ class CharSwap(_CharOp):
     name = "char_swap"
     stream = 0x7E05
 
-    def edits(self, text: str, positions: Sequence[int], choices: Sequence[float]) -> list[Edit]:
-        starts, ends = self.protect.spans(text)
+    def edits(
+        self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None
+    ) -> list[Edit]:
+        starts, ends = self.spans(text, protected)
         out: list[Edit] = []
-        free = 0
+        free, n, name = 0, len(text), self.name
         for position in positions:
             after = position + 1
-            if position < free or after >= len(text):
+            if position < free or after >= n:
                 continue
             first, second = text[position], text[after]
             if (
@@ -180,8 +241,8 @@ class CharSwap(_CharOp):
                 and not _attached(text, after)
                 and not (starts and overlaps(starts, ends, position, after + 1))
             ):
-                out.append(Edit(position, after, second, self.name, after))
-                out.append(Edit(after, after + 1, first, self.name, position))
+                out.append(Edit(position, after, second, name, after))
+                out.append(Edit(after, after + 1, first, name, position))
                 free = after + 1
         return out
 
@@ -192,12 +253,15 @@ class CaseFlip(_CharOp):
     name = "case"
     stream = 0x7E06
 
-    def eligible(self, text: str, position: int) -> bool:
-        char = text[position]
-        return char.swapcase() != char
-
-    def edit(self, text: str, position: int, choice: float) -> Edit:
-        return Edit(position, position + 1, text[position].swapcase(), self.name)
+    def edits(
+        self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None
+    ) -> list[Edit]:
+        name = self.name
+        return [
+            Edit(p, p + 1, flipped, name)
+            for p, char, _ in _drawn_chars(text, positions, choices, self.spans(text, protected))
+            if (flipped := char.swapcase()) != char
+        ]
 
 
 class OcrError(TextOp):
@@ -212,35 +276,47 @@ class OcrError(TextOp):
     def __init__(self, protect: Protection | None = None, table: Mapping[str, Sequence[str]] | None = None):
         super().__init__(protect)
         self.table = dict(OCR_CONFUSIONS if table is None else table)
+        # First character -> (source, output) pairs, longest sources first; a character whose sources are
+        # all one character long gets its pairs without a look at the text after it.
         by_first: dict[str, list[tuple[str, str]]] = {}
         for source in sorted(self.table, key=len, reverse=True):
             if not isinstance(source, str) or not source:
                 raise ValueError(f"table: expected non-empty strings as sources, got {source!r}")
-            for output in self.table[source]:
-                by_first.setdefault(source[0], []).append((source, output))
-        self._by_first = by_first
+            outputs = self.table[source]
+            if isinstance(outputs, str) or not all(isinstance(o, str) for o in outputs):
+                raise ValueError(f"table: expected a sequence of strings for {source!r}, got {outputs!r}")
+            by_first.setdefault(source[0], []).extend((source, output) for output in outputs)
+        self._single = {c: pairs for c, pairs in by_first.items() if all(len(s) == 1 for s, _ in pairs)}
+        self._multi = {c: pairs for c, pairs in by_first.items() if c not in self._single}
 
     def params(self) -> dict[str, Any]:
         return {} if self.table == OCR_CONFUSIONS else {"table": self.table}
 
-    def edits(self, text: str, positions: Sequence[int], choices: Sequence[float]) -> list[Edit]:
-        starts, ends = self.protect.spans(text)
+    def edits(
+        self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None
+    ) -> list[Edit]:
+        starts, ends = self.spans(text, protected)
+        single, multi, name = self._single, self._multi, self.name
+        n = len(text)
         out: list[Edit] = []
         free = 0
         for position, choice in zip(positions, choices, strict=True):
-            if position < free or position >= len(text):
+            if position < free or position >= n:
                 continue
-            candidates = self._by_first.get(text[position])
-            if candidates is None:
-                continue
-            options = [pair for pair in candidates if text.startswith(pair[0], position)]
-            if not options:
-                continue
+            char = text[position]
+            options = single.get(char)
+            if options is None:
+                options = multi.get(char)
+                if options is None:
+                    continue
+                options = [pair for pair in options if text.startswith(pair[0], position)]
             source, output = options[int(choice * len(options))]
             end = position + len(source)
-            if _attached(text, end - 1) or (starts and overlaps(starts, ends, position, end)):
+            if (end < n and text[end] >= "\u0300" and combining(text[end])) or (
+                starts and overlaps(starts, ends, position, end)
+            ):
                 continue
-            out.append(Edit(position, end, output, self.name))
+            out.append(Edit(position, end, output, name))
             free = end
         return out
 
@@ -258,12 +334,14 @@ class Misspelling(TextOp):
         super().__init__(protect)
         self.table = misspellings()  # ImportError without codespell, at construction
 
-    def unit_bound(self, lengths: np.ndarray) -> np.ndarray:
-        return (lengths + 1) // 2
+    def unit_bound(self, batch: TextBatch) -> np.ndarray:
+        return (batch.lengths + 1) // 2
 
-    def edits(self, text: str, positions: Sequence[int], choices: Sequence[float]) -> list[Edit]:
+    def edits(
+        self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None
+    ) -> list[Edit]:
         words = [(m.start(), m.end()) for m in LETTER_WORD.finditer(text)]
-        starts, ends = self.protect.spans(text)
+        starts, ends = self.spans(text, protected)
         out: list[Edit] = []
         for position, choice in zip(positions, choices, strict=True):
             if position >= len(words):
@@ -282,46 +360,68 @@ class Misspelling(TextOp):
         return out
 
 
+Tokens = tuple[list[int], list[int]]
+
+
 class _WordOp(TextOp):
     unit = "token"
     reference_rate = 0.1
 
-    def unit_bound(self, lengths: np.ndarray) -> np.ndarray:
-        return (lengths + 1) // 2
+    def unit_bound(self, batch: TextBatch) -> np.ndarray:
+        return batch.token_counts()
 
-    def edits(self, text: str, positions: Sequence[int], choices: Sequence[float]) -> list[Edit]:
-        tokens = [(m.start(), m.end()) for m in TOKEN.finditer(text)]
-        starts, ends = self.protect.spans(text)
-        eligible = [
-            not (starts and overlaps(starts, ends, s, e)) and any(c.isalnum() for c in text[s:e]) for s, e in tokens
-        ]
-        return self.token_edits(text, tokens, eligible, positions, choices)
+    def edits(
+        self,
+        text: str,
+        positions: Sequence[int],
+        choices: Sequence[float],
+        protected: Spans = None,
+        tokens: Tokens | None = None,
+    ) -> list[Edit]:
+        """As `TextOp.edits`; `tokens`: the text's token starts and ends when known (else found here)."""
+        if tokens is None:
+            spans = [match.span() for match in TOKEN.finditer(text)]
+            tokens = ([s for s, _ in spans], [e for _, e in spans])
+        if not positions or positions[0] >= len(tokens[0]):
+            return []
+        return self.token_edits(text, tokens, positions, choices, self.spans(text, protected))
+
+    @staticmethod
+    def eligible(text: str, tokens: Tokens, j: int, protected: tuple[list[int], list[int]]) -> bool:
+        """Whether token j holds a letter or digit and lies outside the protected spans."""
+        start, end = tokens[0][j], tokens[1][j]
+        starts, ends = protected
+        return not (starts and overlaps(starts, ends, start, end)) and _ALNUM.search(text, start, end) is not None
 
     @abstractmethod
     def token_edits(
         self,
         text: str,
-        tokens: list[tuple[int, int]],
-        eligible: list[bool],
+        tokens: Tokens,
         positions: Sequence[int],
         choices: Sequence[float],
+        protected: tuple[list[int], list[int]],
     ) -> list[Edit]: ...
 
 
-def _deletions(tokens: list[tuple[int, int]], removed: set[int], op: str) -> list[Edit]:
-    """Edits deleting the `removed` tokens with one whitespace run each: the one after a token, or the one
-    before it for tokens after the last kept one, so that no double or dangling space is left."""
-    kept = [j for j in range(len(tokens)) if j not in removed]
-    last_kept = kept[-1] if kept else -1
+def _deletions(tokens: Tokens, removed: Sequence[int], op: str) -> list[Edit]:
+    """Edits deleting the `removed` tokens (sorted) with one whitespace run each: the one after a token, or
+    the one before it for tokens after the last kept one, so that no double or dangling space is left."""
+    starts, ends = tokens
+    n = len(starts)
+    last_kept = n - 1
+    k = len(removed) - 1
+    while last_kept >= 0 and k >= 0 and removed[k] == last_kept:  # the run of removed tokens at the end
+        last_kept -= 1
+        k -= 1
     out = []
-    for j in sorted(removed):
-        start, end = tokens[j]
-        if j < last_kept or (last_kept < 0 and j + 1 < len(tokens)):
-            out.append(Edit(start, tokens[j + 1][0], "", op))
+    for j in removed:
+        if j < last_kept or (last_kept < 0 and j + 1 < n):
+            out.append(Edit(starts[j], starts[j + 1], "", op))
         elif last_kept >= 0:
-            out.append(Edit(tokens[j - 1][1], end, "", op))
+            out.append(Edit(ends[j - 1], ends[j], "", op))
         else:
-            out.append(Edit(start, end, "", op))
+            out.append(Edit(starts[j], ends[j], "", op))
     return out
 
 
@@ -331,8 +431,9 @@ class WordDrop(_WordOp):
     name = "word_drop"
     stream = 0x7E09
 
-    def token_edits(self, text, tokens, eligible, positions, choices):
-        removed = {j for j in positions if j < len(tokens) and eligible[j]}
+    def token_edits(self, text, tokens, positions, choices, protected):
+        n, eligible = len(tokens[0]), self.eligible
+        removed = [j for j in positions if j < n and eligible(text, tokens, j, protected)]
         return _deletions(tokens, removed, self.name) if removed else []
 
 
@@ -343,16 +444,19 @@ class WordSwap(_WordOp):
     name = "word_swap"
     stream = 0x7E0A
 
-    def token_edits(self, text, tokens, eligible, positions, choices):
+    def token_edits(self, text, tokens, positions, choices, protected):
+        starts, ends = tokens
         out: list[Edit] = []
-        free = 0
+        free, n, name = 0, len(starts), self.name
         for j in positions:
-            if j < free or j + 1 >= len(tokens):
+            if j < free or j + 1 >= n:
                 continue
-            (s1, e1), (s2, e2) = tokens[j], tokens[j + 1]
-            if eligible[j] and eligible[j + 1] and text[s1:e1] != text[s2:e2]:
-                out.append(Edit(s1, e1, text[s2:e2], self.name, s2))
-                out.append(Edit(s2, e2, text[s1:e1], self.name, s1))
+            s1, e1, s2, e2 = starts[j], ends[j], starts[j + 1], ends[j + 1]
+            first, second = text[s1:e1], text[s2:e2]
+            eligible = self.eligible
+            if first != second and eligible(text, tokens, j, protected) and eligible(text, tokens, j + 1, protected):
+                out.append(Edit(s1, e1, second, name, s2))
+                out.append(Edit(s2, e2, first, name, s1))
                 free = j + 2
         return out
 
@@ -363,15 +467,15 @@ class WordSplit(_WordOp):
     name = "word_split"
     stream = 0x7E0B
 
-    def token_edits(self, text, tokens, eligible, positions, choices):
+    def token_edits(self, text, tokens, positions, choices, protected):
+        starts, ends = tokens
         out: list[Edit] = []
         for j, choice in zip(positions, choices, strict=True):
-            if j >= len(tokens) or not eligible[j]:
+            if j >= len(starts) or not self.eligible(text, tokens, j, protected):
                 continue
-            start, end = tokens[j]
             places = [
                 k
-                for k in range(start + 1, end)
+                for k in range(starts[j] + 1, ends[j])
                 if text[k - 1].isalnum() and text[k].isalnum() and not _attached(text, k - 1)
             ]
             if places:
@@ -386,12 +490,13 @@ class WordRepeat(_WordOp):
     name = "word_repeat"
     stream = 0x7E0C
 
-    def token_edits(self, text, tokens, eligible, positions, choices):
+    def token_edits(self, text, tokens, positions, choices, protected):
+        starts, ends = tokens
         out: list[Edit] = []
         for j in positions:
-            if j < len(tokens) and eligible[j]:
-                start, end = tokens[j]
-                out.append(Edit(start, start, text[start:end], self.name, start))
+            if j < len(starts) and self.eligible(text, tokens, j, protected):
+                start = starts[j]
+                out.append(Edit(start, start, text[start : ends[j]], self.name, start))
                 out.append(Edit(start, start, " ", self.name))
         return out
 
@@ -403,19 +508,20 @@ class WordCrop(_WordOp):
     name = "word_crop"
     stream = 0x7E0D
 
-    def token_edits(self, text, tokens, eligible, positions, choices):
-        n = len(tokens)
-        drawn = [j for j in positions if j < n]
-        cut = min(len(drawn), n - 1)
+    def token_edits(self, text, tokens, positions, choices, protected):
+        starts, ends = tokens
+        n = len(starts)
+        cut = min(sum(1 for j in positions if j < n), n - 1)
         if cut <= 0:
             return []
         offset = int(choices[0] * (cut + 1))
-        starts, ends = self.protect.spans(text)
-        removed = {
+        spans_start, spans_end = protected
+        removed = [
             j
             for j in range(n)
-            if not offset <= j < offset + n - cut and not (starts and overlaps(starts, ends, *tokens[j]))
-        }
+            if not offset <= j < offset + n - cut
+            and not (spans_start and overlaps(spans_start, spans_end, starts[j], ends[j]))
+        ]
         return _deletions(tokens, removed, self.name) if removed else []
 
 

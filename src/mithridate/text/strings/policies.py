@@ -18,7 +18,7 @@ import torch
 
 from ...dose import Dose, Schedule, as_schedule
 from ...rng import Key, as_index, new_seed
-from ._edits import EditedText
+from ._edits import Edit, EditedText
 from ._engine import edit_batch
 from ._tables import KeyboardLayout
 from ._units import Protection
@@ -174,27 +174,36 @@ class TextPolicy:
 
     # Applying -----------------------------------------------------------------------------------------
 
-    def apply(self, texts: Sequence[str], plan: TextPlan) -> list[EditedText]:
-        """Apply a plan to texts: each output with its edit log."""
+    def _run(self, texts: list[str], plan: TextPlan) -> tuple[list[str], list[tuple[Edit, ...]]]:
+        """The outputs and edit logs of a plan on checked texts."""
         if not isinstance(plan, TextPlan):
             raise TypeError(f"plan: expected a TextPlan from sample(), got {type(plan).__name__}")
-        texts = check_texts(texts)
         if plan.num_samples != len(texts):
             raise ValueError(f"plan: made for {plan.num_samples} samples, but texts holds {len(texts)}")
         if plan.ops != self.ops:
             raise ValueError(f"plan: drawn over ops {plan.ops}, but this policy has {self.ops}")
-        out: list[EditedText | None] = [None] * len(texts)
+        outputs, logs = list(texts), [()] * len(texts)
         op, rate = plan.op.numpy(), plan.rate.numpy()
         for k, text_op in enumerate(self._ops.values()):
-            rows = np.flatnonzero((op == k) & (rate > 0)) if text_op is not None else np.zeros(0, dtype=np.int64)
+            if text_op is None:
+                continue
+            rows = np.flatnonzero((op == k) & (rate > 0))
             if rows.size == 0:
                 continue
+            if rows.size == len(texts):  # one op for the whole batch
+                return edit_batch(text_op, texts, plan.key, plan.index, rate, text_op.stream)
             batch = [texts[i] for i in rows.tolist()]
             index = plan.index[torch.from_numpy(rows)]
-            results = edit_batch(text_op, batch, plan.key, index, rate[rows], text_op.stream)
-            for i, text, (output, edits) in zip(rows.tolist(), batch, results, strict=True):
-                out[i] = EditedText(text, output, edits)
-        return [EditedText(t, t, ()) if e is None else e for t, e in zip(texts, out, strict=True)]
+            group_outputs, group_logs = edit_batch(text_op, batch, plan.key, index, rate[rows], text_op.stream)
+            for i, output, edits in zip(rows.tolist(), group_outputs, group_logs, strict=True):
+                outputs[i], logs[i] = output, edits
+        return outputs, logs
+
+    def apply(self, texts: Sequence[str], plan: TextPlan) -> list[EditedText]:
+        """Apply a plan (from `sample`) to texts: each output with its edit log."""
+        texts = check_texts(texts)
+        outputs, logs = self._run(texts, plan)
+        return [EditedText(*item) for item in zip(texts, outputs, logs, strict=True)]
 
     def augment(
         self, texts: Sequence[str], *, index: Any = None, epoch: int = 0, progress: Any = None
@@ -205,7 +214,8 @@ class TextPolicy:
 
     def __call__(self, texts: Sequence[str], *, index: Any = None, epoch: int = 0, progress: Any = None) -> list[str]:
         """Noisy texts: each sample draws its own op and edits, reproducibly (see `sample`)."""
-        return [result.text for result in self.augment(texts, index=index, epoch=epoch, progress=progress)]
+        texts = check_texts(texts)
+        return self._run(texts, self.sample(len(texts), index=index, epoch=epoch, progress=progress))[0]
 
     # Description --------------------------------------------------------------------------------------
 
