@@ -19,6 +19,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import numpy as np
+
 from ...dose import ConstantSchedule, Dose
 from .policies import DenoisingNoise, MaskedLM, RandomReplacement, SpanCorruption, TextInfilling, TokenPolicy
 
@@ -55,12 +57,18 @@ def _parse_value(cls: type[TokenPolicy], attribute: str, value: str) -> Any:
     return float(value)
 
 
+def _format_number(value: float) -> str:
+    """The shortest digits that read back as the same float, never in exponent notation (whose '-' would split
+    the string)."""
+    return np.format_float_positional(value, trim="-")
+
+
 def _format_value(attribute: str, value: Any) -> str:
     if attribute == "replace_length":
         return {1: "1", 0: "0", -1: "all"}[value]
     if isinstance(value, bool):
         return "1" if value else "0"
-    return format(value, ".10g")
+    return _format_number(value)
 
 
 def parse_token_policy(text: str, **kwargs: Any) -> TokenPolicy:
@@ -126,7 +134,7 @@ def format_token_policy(policy: TokenPolicy) -> str:
     if isinstance(policy.schedule, ConstantSchedule):
         dose = policy.schedule.dose
         if dose.p != 1.0:
-            best.append(f"p{dose.p:.10g}")
+            best.append(f"p{_format_number(dose.p)}")
         if dose.strength != 1.0:
-            best.append(f"s{dose.strength:.10g}")
+            best.append(f"s{_format_number(dose.strength)}")
     return "-".join(best)
