@@ -496,3 +496,22 @@ def test_collator_as_trainer_data_collator(tokenizer, dataset, tmp_path):
         model=model, args=args, train_dataset=train, data_collator=TokenCollator(MaskedLM(tokenizer, seed=0), tokenizer)
     )
     assert trainer.train().global_step == 2
+
+
+@pytest.mark.parametrize("text", ["xlm-b0", "bart-x0-o1", "t5"])
+def test_other_per_token_entries_move_with_the_tokens(text):
+    rows = [([2, *range(5, 5 + n), 3], [1] + [0] * n + [1], [-1, *range(n), -1]) for n in (30, 12, 25)]
+    batch = make_batch(rows, 34)
+    batch["token_type_ids"] = batch["input_ids"].clone()  # each token's type: its own id, to follow it
+    batch["labels"] = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    batch["note"] = "kept as is"
+    out = make_policy(text, label_key=None)(batch, index=[0, 1, 2])
+    assert out["note"] == "kept as is"
+    real = out["attention_mask"].bool()
+    old = out["input_ids"] < 64  # not a mask or a sentinel: a moved token
+    moved = real & old & (out["input_ids"] != 4)
+    assert torch.equal(out["token_type_ids"][moved], out["input_ids"][moved])
+    assert torch.equal(out["labels"][moved], out["input_ids"][moved])  # the input's labels, not new ones
+    assert bool((out["labels"][~real] == -100).all()) and bool((out["token_type_ids"][~real] == 0).all())
+    # A sentinel or a span's mask takes the entries of its span's first token (its segment, for token types).
+    assert bool((out["token_type_ids"][real & ~old] >= 5).all())

@@ -377,7 +377,8 @@ def write_tokens(
         moved = dict(tokens.extras)
         words, offsets = tokens.word_ids, tokens.offsets
     else:
-        moved = {name: _gather(value, source, 0) for name, value in tokens.extras.items()}
+        # Padding and new tokens: -100 for labels (no loss), 0 for the rest (token_type_ids, offsets).
+        moved = {name: _gather(value, source, -100 if name == "labels" else 0) for name, value in tokens.extras.items()}
         words = None if tokens.word_ids is None else _gather(tokens.word_ids, source, -1)
         offsets = None if tokens.offsets is None else _gather(tokens.offsets, source, 0)
     batch = tokens.source
