@@ -310,6 +310,8 @@ class OcrError(TextOp):
                 if options is None:
                     continue
                 options = [pair for pair in options if text.startswith(pair[0], position)]
+                if not options:
+                    continue
             source, output = options[int(choice * len(options))]
             end = position + len(source)
             if (end < n and text[end] >= "\u0300" and combining(text[end])) or (

@@ -75,6 +75,15 @@ def _check_int(name: str, value: Any, low: int, high: float = math.inf) -> int:
     return int(value)
 
 
+def _as_index(index: Any, n: int) -> torch.Tensor:
+    """Sample indices as `rng.as_index` checks them (an empty sequence for an empty batch too)."""
+    if n == 0 and isinstance(index, (Sequence, range, np.ndarray)) and not isinstance(index, (str, bytes)):
+        if len(index) != 0:
+            raise ValueError(f"index: expected 0 sample indices (one per text), got {len(index)}")
+        return torch.zeros(0, dtype=torch.int64)
+    return as_index(index, n, "cpu")
+
+
 @dataclass(frozen=True)
 class TextPlan:
     """What a policy drew for a batch: per sample the op (an index into `ops`) and the per-unit rate
@@ -163,7 +172,7 @@ class TextPolicy:
             index_tensor = torch.arange(n, dtype=torch.int64)
         else:
             key = Key(self.seed, epoch, None)
-            index_tensor = as_index(index, n, "cpu")
+            index_tensor = _as_index(index, n)
         p, strength = self._doses(progress, n)
         op, factor = self._draw(key, index_tensor)
         reference = np.array([0.0 if o is None else o.reference_rate for o in self._ops.values()])
