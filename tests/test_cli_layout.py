@@ -129,6 +129,7 @@ FIRST_IMPORTS = (
     "mithridate.experiments.store.legacy",
     "mithridate.experiments.tasks",
     "mithridate.experiments.tasks.image",
+    "mithridate.experiments.tasks.text",
     "mithridate.experiments.variance",
 )
 
