@@ -272,6 +272,10 @@ def test_bad_configurations_name_the_argument():
         MaskedLM(VOCAB, mlm_probability=1.5)
     with pytest.raises(ValueError, match="mask_replace_prob \\+ random_replace_prob"):
         MaskedLM(VOCAB, mask_replace_prob=0.9, random_replace_prob=0.2)
+    with pytest.raises(ValueError, match=r"sentence_end_id\[0\]: expected a token id in \[0, vocab_size=80\), got 200"):
+        TextInfilling(VOCAB, sentence_end_id=200)
+    with pytest.raises(ValueError, match=r"vocab\.mask_token_id: TextInfilling needs it"):
+        TextInfilling({"vocab_size": 80, "pad_token_id": 0}, replace_length=0)
     with pytest.raises(ValueError, match="replace_length: expected -1, 0 or 1"):
         TextInfilling(VOCAB, replace_length=2)
     with pytest.raises(ValueError, match=r"mask_token_id: expected a token id in \[0, vocab_size=80\), got 80"):

@@ -20,7 +20,7 @@ __all__ = ["TokenBatch", "TokenVocab", "as_vocab", "word_ids_from_offsets"]
 _SENTINEL = re.compile(r"^<extra_id_(\d+)>$")
 
 
-def _check_id(name: str, value: Any, vocab_size: int | None) -> int | None:
+def check_id(name: str, value: Any, vocab_size: int | None) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -32,13 +32,13 @@ def _check_id(name: str, value: Any, vocab_size: int | None) -> int | None:
     return value
 
 
-def _check_ids(name: str, values: Any, vocab_size: int | None) -> tuple[int, ...]:
+def check_ids(name: str, values: Any, vocab_size: int | None) -> tuple[int, ...]:
     if values is None:
         return ()
     if isinstance(values, (str, bytes)) or not isinstance(values, (Iterable, torch.Tensor, np.ndarray)):
         raise TypeError(f"{name}: expected a sequence of token ids, got {type(values).__name__}")
     items = values.tolist() if isinstance(values, (torch.Tensor, np.ndarray)) else list(values)
-    return tuple(_check_id(f"{name}[{i}]", v, vocab_size) for i, v in enumerate(items))  # type: ignore[misc]
+    return tuple(check_id(f"{name}[{i}]", v, vocab_size) for i, v in enumerate(items))  # type: ignore[misc]
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,9 @@ class TokenVocab:
         size = None if size is None else int(size)
         object.__setattr__(self, "vocab_size", size)
         for name in ("pad_token_id", "mask_token_id", "eos_token_id"):
-            object.__setattr__(self, name, _check_id(name, getattr(self, name), size))
-        object.__setattr__(self, "special_ids", tuple(sorted(set(_check_ids("special_ids", self.special_ids, size)))))
-        sentinels = _check_ids("sentinel_ids", self.sentinel_ids, size)
+            object.__setattr__(self, name, check_id(name, getattr(self, name), size))
+        object.__setattr__(self, "special_ids", tuple(sorted(set(check_ids("special_ids", self.special_ids, size)))))
+        sentinels = check_ids("sentinel_ids", self.sentinel_ids, size)
         if len(set(sentinels)) != len(sentinels):
             raise ValueError("sentinel_ids: expected distinct ids, got a repeated one")
         object.__setattr__(self, "sentinel_ids", sentinels)

@@ -33,7 +33,15 @@ from ._draws import (
     unit_index,
     width,
 )
-from .batch import Tokens, TokenVocab, as_vocab, encoding_word_ids, read_tokens, word_ids_from_offsets, write_tokens
+from .batch import (
+    Tokens,
+    as_vocab,
+    check_ids,
+    encoding_word_ids,
+    read_tokens,
+    word_ids_from_offsets,
+    write_tokens,
+)
 
 __all__ = [
     "DenoisingNoise",
@@ -222,8 +230,12 @@ class TokenPolicy(ABC):
         from_encodings = encoding_word_ids(tokens.source)
         if from_encodings is not None:
             rows = [[-1 if w is None else w for w in row] for row in from_encodings]
-            words = torch.tensor(rows, dtype=torch.int64, device=tokens.ids.device).reshape(tokens.shape)
-            return words
+            if [len(row) for row in rows] != [tokens.shape[1]] * tokens.shape[0]:
+                raise ValueError(
+                    f"whole_word_mask: the BatchEncoding's encodings do not match input_ids of shape {tokens.shape}; "
+                    "pass word_ids= explicitly"
+                )
+            return torch.tensor(rows, dtype=torch.int64, device=tokens.ids.device).reshape(tokens.shape)
         if tokens.offsets is not None:
             return word_ids_from_offsets(tokens.offsets, tokens.special | ~tokens.real)
         raise ValueError(
@@ -231,7 +243,8 @@ class TokenPolicy(ABC):
             "for no word), a batch with a 'word_ids' or 'offset_mapping' entry, or a fast tokenizer's BatchEncoding"
         )
 
-    def _units(self, tokens: Tokens, ids: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def _units(self, tokens: Tokens) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each content position's unit (token or whole word) and each sample's unit count."""
         return unit_index(tokens.content, self._word_ids(tokens))
 
     def sample(
@@ -663,19 +676,16 @@ class TextInfilling(TokenPolicy):
         if isinstance(replace_length, bool) or replace_length not in _REPLACE_LENGTHS:
             raise ValueError(f"replace_length: expected -1, 0 or 1, got {replace_length!r}")
         self.replace_length = int(replace_length)
-        if sentence_end_id is None:
-            ends: tuple[int, ...] = ()
-        elif isinstance(sentence_end_id, (int, np.integer)) and not isinstance(sentence_end_id, bool):
-            ends = (int(sentence_end_id),)
-        else:
-            ends = tuple(sentence_end_id)  # type: ignore[arg-type]
-        self.sentence_end_ids = TokenVocab(self.vocab.vocab_size, special_ids=ends).special_ids if ends else ()
+        if isinstance(sentence_end_id, (int, np.integer)) and not isinstance(sentence_end_id, bool):
+            sentence_end_id = (sentence_end_id,)
+        ends = check_ids("sentence_end_id", sentence_end_id, self.vocab.vocab_size)
+        self.sentence_end_ids = tuple(sorted(set(ends)))
         if self.permute_sentence_ratio > 0 and not self.sentence_end_ids:
             raise ValueError(
                 "sentence_end_id: permute_sentence_ratio > 0 needs the id (or ids) that end a sentence, e.g. "
                 "tokenizer.convert_tokens_to_ids('.')"
             )
-        if (self.mask_ratio > 0 and self.replace_length != 0) or self.insert_ratio > 0:
+        if self.mask_ratio > 0 or self.insert_ratio > 0:  # spans drawn with length 0 insert masks
             self._need("mask_token_id", "to mask spans and insert masks")
         if self.mask_random > 0 and (self.mask_ratio > 0 or self.insert_ratio > 0):
             self._allowed_ids(torch.device("cpu"))
