@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = [
     "LAYOUTS",
@@ -133,23 +136,31 @@ OCR_CONFUSIONS: dict[str, tuple[str, ...]] = {
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 
 
+def _codespell_dictionary() -> str:
+    """codespell's dictionary.txt, found through the package's import spec without running its (GPL) code."""
+    spec = None
+    if sys.modules.get("codespell_lib", False) is not None:  # None there: imports of it blocked
+        try:
+            spec = importlib.util.find_spec("codespell_lib")
+        except (ImportError, ValueError):
+            spec = None
+    folders = list(spec.submodule_search_locations or ()) if spec is not None else []
+    for folder in folders:
+        path = Path(folder) / "data" / "dictionary.txt"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    raise ImportError(f"natural misspellings need codespell's dictionary, which is not installed: {_TEXT_EXTRA}")
+
+
 @functools.cache
 def misspellings() -> dict[str, tuple[str, ...]]:
     """codespell's dictionary inverted: a correct word (lowercase) -> its known misspellings, sorted.
 
     codespell maps a misspelling to one or more corrections; each single-word correction gets the
     misspelling. The dictionary (CC BY-SA 3.0) is read at run time from the installed `codespell` package,
-    never copied; without it this raises ImportError.
+    never copied (nor is codespell's code run); without it this raises ImportError.
     """
-    try:
-        from importlib.resources import files
-
-        import codespell_lib  # noqa: F401
-    except ImportError as error:
-        raise ImportError(
-            f"natural misspellings need codespell's dictionary, which is not installed: {_TEXT_EXTRA}"
-        ) from error
-    text = files("codespell_lib").joinpath("data", "dictionary.txt").read_text(encoding="utf-8")
+    text = _codespell_dictionary()
     inverted: dict[str, set[str]] = {}
     for line in text.splitlines():
         wrong, arrow, right = line.partition("->")

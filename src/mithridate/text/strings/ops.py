@@ -433,7 +433,14 @@ class WordDrop(_WordOp):
     name = "word_drop"
     stream = 0x7E09
 
-    def token_edits(self, text, tokens, positions, choices, protected):
+    def token_edits(
+        self,
+        text: str,
+        tokens: Tokens,
+        positions: Sequence[int],
+        choices: Sequence[float],
+        protected: tuple[list[int], list[int]],
+    ) -> list[Edit]:
         n, eligible = len(tokens[0]), self.eligible
         removed = [j for j in positions if j < n and eligible(text, tokens, j, protected)]
         return _deletions(tokens, removed, self.name) if removed else []
@@ -446,7 +453,14 @@ class WordSwap(_WordOp):
     name = "word_swap"
     stream = 0x7E0A
 
-    def token_edits(self, text, tokens, positions, choices, protected):
+    def token_edits(
+        self,
+        text: str,
+        tokens: Tokens,
+        positions: Sequence[int],
+        choices: Sequence[float],
+        protected: tuple[list[int], list[int]],
+    ) -> list[Edit]:
         starts, ends = tokens
         out: list[Edit] = []
         free, n, name = 0, len(starts), self.name
@@ -469,7 +483,14 @@ class WordSplit(_WordOp):
     name = "word_split"
     stream = 0x7E0B
 
-    def token_edits(self, text, tokens, positions, choices, protected):
+    def token_edits(
+        self,
+        text: str,
+        tokens: Tokens,
+        positions: Sequence[int],
+        choices: Sequence[float],
+        protected: tuple[list[int], list[int]],
+    ) -> list[Edit]:
         starts, ends = tokens
         out: list[Edit] = []
         for j, choice in zip(positions, choices, strict=True):
@@ -492,7 +513,14 @@ class WordRepeat(_WordOp):
     name = "word_repeat"
     stream = 0x7E0C
 
-    def token_edits(self, text, tokens, positions, choices, protected):
+    def token_edits(
+        self,
+        text: str,
+        tokens: Tokens,
+        positions: Sequence[int],
+        choices: Sequence[float],
+        protected: tuple[list[int], list[int]],
+    ) -> list[Edit]:
         starts, ends = tokens
         out: list[Edit] = []
         for j in positions:
@@ -510,7 +538,14 @@ class WordCrop(_WordOp):
     name = "word_crop"
     stream = 0x7E0D
 
-    def token_edits(self, text, tokens, positions, choices, protected):
+    def token_edits(
+        self,
+        text: str,
+        tokens: Tokens,
+        positions: Sequence[int],
+        choices: Sequence[float],
+        protected: tuple[list[int], list[int]],
+    ) -> list[Edit]:
         starts, ends = tokens
         n = len(starts)
         cut = min(sum(1 for j in positions if j < n), n - 1)
