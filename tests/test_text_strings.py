@@ -35,7 +35,6 @@ from mithridate.text.strings import (
     parse_text_policy,
     source_index,
 )
-from mithridate.text.strings._tables import misspellings as cached_misspellings
 
 SST2 = Path(__file__).resolve().parents[2] / "shared" / "data" / "sst2" / "dev.tsv"
 OP_NAMES = tuple(OPS)
@@ -109,7 +108,7 @@ def check_alignment(result: EditedText) -> None:
 # Alignment ------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=texts, seed=st.integers(0, 2**31), strength=st.sampled_from([1.0, 4.0, 1000.0]))
 def test_edit_log_rebuilds_output_and_unedited_characters_map_to_themselves(text, seed, strength):
     for name in OP_NAMES:
@@ -220,7 +219,7 @@ def test_map_span_of_deleted_and_typed_spans():
 # Randomness -----------------------------------------------------------------------------------------
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     batch=st.lists(texts, min_size=1, max_size=6),
     others=st.lists(texts, max_size=6),
@@ -265,6 +264,18 @@ def test_inputs_are_never_mutated_and_types_are_kept():
         assert batch == copy
     out = POLICIES["typo"](seed=0)(np.array(batch[:3]), index=[0, 1, 2])
     assert all(type(t) is str for t in out)
+
+
+def test_policies_pickle_for_dataloader_workers():
+    import pickle
+
+    batch = sentences(8)
+    for name in POLICIES:
+        policy = parse_text_policy(f"{name}-p0.7-s3", seed=3)
+        copy = pickle.loads(pickle.dumps(policy))
+        assert copy == policy and copy(batch, index=range(8), epoch=2) == policy(batch, index=range(8), epoch=2)
+    # The misspelling table is not pickled along (it is read once per process).
+    assert len(pickle.dumps(POLICIES["misspell"](seed=0))) < 10_000
 
 
 # The dose -------------------------------------------------------------------------------------------
@@ -378,7 +389,7 @@ def test_text_ta_options_and_codespell_requirement(monkeypatch):
     assert str(policy) == "text_ta-b11-otypo+ocr-lazerty"
     with pytest.raises(ValueError, match="unknown op 'nope'"):
         POLICIES["text_ta"](ops=("nope",))
-    cached_misspellings.cache_clear()
+    misspellings.cache_clear()
     monkeypatch.setitem(sys.modules, "codespell_lib", None)
     try:
         with pytest.raises(ImportError, match=r"pip install 'mithridate\[text\]'"):
@@ -388,7 +399,7 @@ def test_text_ta_options_and_codespell_requirement(monkeypatch):
         assert POLICIES["text_ta"](ops=("identity", "typo")).ops == ("identity", "typo")
     finally:
         monkeypatch.undo()
-        cached_misspellings.cache_clear()
+        misspellings.cache_clear()
 
 
 # Policy strings ---------------------------------------------------------------------------------------
@@ -515,7 +526,7 @@ def test_bad_input_gets_clear_errors():
         policy.augment([b"x"])
     with pytest.raises(TypeError, match=r"texts\[2\]: expected str, got int"):
         parse_text_policy("text_ta")(["a", "b", 3])
-    with pytest.raises(ValueError, match="index"):
+    with pytest.raises(ValueError, match=r"index: expected 2 sample indices \(one per text\), got 1"):
         policy(["a", "b"], index=[0])
     with pytest.raises(ValueError, match="index"):
         policy(["a"], index=[-1])

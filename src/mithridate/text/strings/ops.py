@@ -334,7 +334,12 @@ class Misspelling(TextOp):
 
     def __init__(self, protect: Protection | None = None) -> None:
         super().__init__(protect)
-        self.table = misspellings()  # ImportError without codespell, at construction
+        misspellings()  # ImportError without codespell, at construction
+
+    @property
+    def table(self) -> dict[str, tuple[str, ...]]:
+        """Word -> its misspellings (read once per process; not pickled with the op)."""
+        return misspellings()
 
     def unit_bound(self, batch: TextBatch) -> np.ndarray:
         return (batch.lengths + 1) // 2
@@ -342,7 +347,8 @@ class Misspelling(TextOp):
     def edits(
         self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None
     ) -> list[Edit]:
-        words = [(m.start(), m.end()) for m in LETTER_WORD.finditer(text)]
+        words = [m.span() for m in LETTER_WORD.finditer(text)]
+        table = self.table
         starts, ends = self.spans(text, protected)
         out: list[Edit] = []
         for position, choice in zip(positions, choices, strict=True):
@@ -350,7 +356,7 @@ class Misspelling(TextOp):
                 break
             start, end = words[position]
             word = text[start:end]
-            options = self.table.get(word.lower())
+            options = table.get(word.lower())
             if options is None or (starts and overlaps(starts, ends, start, end)) or _attached(text, end - 1):
                 continue
             wrong = options[int(choice * len(options))]

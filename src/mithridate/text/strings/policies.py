@@ -81,7 +81,10 @@ def _as_index(index: Any, n: int) -> torch.Tensor:
         if len(index) != 0:
             raise ValueError(f"index: expected 0 sample indices (one per text), got {len(index)}")
         return torch.zeros(0, dtype=torch.int64)
-    return as_index(index, n, "cpu")
+    try:
+        return as_index(index, n, "cpu")
+    except ValueError as error:
+        raise ValueError(str(error).replace("one per image", "one per text")) from None
 
 
 @dataclass(frozen=True)
