@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Edit", "EditedText", "apply_edits", "map_span", "source_index"]
+__all__ = ["Edit", "EditedText", "apply_edits", "map_span", "source_index", "splice"]
 
 
 class Edit(NamedTuple):
@@ -49,10 +49,11 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     if not isinstance(text, str):
         raise TypeError(f"text: expected str, got {type(text).__name__}")
     _check_edits(len(text), edits)
-    return _apply(text, edits)
+    return splice(text, edits)
 
 
-def _apply(text: str, edits: Sequence[Edit]) -> str:
+def splice(text: str, edits: Sequence[Edit]) -> str:
+    """`apply_edits` without the checks (for edit logs that ops made)."""
     if not edits:
         return text
     parts: list[str] = []

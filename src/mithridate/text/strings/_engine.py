@@ -15,8 +15,8 @@ import torch
 
 from ...rng import Key
 from ._batch import TextBatch
-from ._edits import Edit, _apply
-from .ops import TextOp, _WordOp
+from ._edits import Edit, splice
+from .ops import TextOp
 
 __all__ = ["edit_batch"]
 
@@ -86,7 +86,7 @@ def edit_batch(
         return outputs, logs
     maybe = op.protect.may_match(batch)
     none: tuple[list[int], list[int]] = ([], [])
-    tokens = isinstance(op, _WordOp)
+    tokens = op.takes_tokens
     for sample, units, choices in drawn:
         text = texts[sample]
         protected = op.protect.spans(text) if maybe[sample] else none
@@ -95,6 +95,6 @@ def edit_batch(
         else:
             edits = op.edits(text, units, choices, protected)
         if edits:
-            outputs[sample] = _apply(text, edits)
+            outputs[sample] = splice(text, edits)
             logs[sample] = tuple(edits)
     return outputs, logs

@@ -66,6 +66,8 @@ class TextOp(ABC):
     name: ClassVar[str]
     unit: ClassVar[str]
     reference_rate: ClassVar[float]
+    takes_tokens: ClassVar[bool] = False
+    """Whether `edits` takes the text's whitespace tokens (`tokens=`), found for a whole batch at once."""
     stream: ClassVar[int]
     """A fixed stream number for the op's unit draws (never reused, so draws stay put when ops are added)."""
 
@@ -373,6 +375,7 @@ Tokens = tuple[list[int], list[int]]
 
 class _WordOp(TextOp):
     unit = "token"
+    takes_tokens = True
     reference_rate = 0.1
 
     def unit_bound(self, batch: TextBatch) -> np.ndarray:

@@ -43,6 +43,7 @@ __all__ = [
     "WordRepeatPolicy",
     "WordSplitPolicy",
     "WordSwapPolicy",
+    "check_index",
     "check_texts",
 ]
 
@@ -75,7 +76,7 @@ def _check_int(name: str, value: Any, low: int, high: float = math.inf) -> int:
     return int(value)
 
 
-def _as_index(index: Any, n: int) -> torch.Tensor:
+def check_index(index: Any, n: int) -> torch.Tensor:
     """Sample indices as `rng.as_index` checks them (an empty sequence for an empty batch too)."""
     if n == 0 and isinstance(index, (Sequence, range, np.ndarray)) and not isinstance(index, (str, bytes)):
         if len(index) != 0:
@@ -175,7 +176,7 @@ class TextPolicy:
             index_tensor = torch.arange(n, dtype=torch.int64)
         else:
             key = Key(self.seed, epoch, None)
-            index_tensor = _as_index(index, n)
+            index_tensor = check_index(index, n)
         p, strength = self._doses(progress, n)
         op, factor = self._draw(key, index_tensor)
         reference = np.array([0.0 if o is None else o.reference_rate for o in self._ops.values()])
