@@ -32,8 +32,8 @@ def _groups(counts: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
     """Rows (sorted by count) split into groups of at most _ROWS rows and _CELLS draws."""
     order = rows[np.argsort(counts[rows], kind="stable")]
     groups, first = [], 0
-    for i in range(len(order)):
-        if i > first and (i - first >= _ROWS or (i - first + 1) * counts[order[i]] > _CELLS):
+    for i, count in enumerate(counts[order].tolist()):
+        if i > first and (i - first >= _ROWS or (i - first + 1) * count > _CELLS):
             groups.append(order[first:i])
             first = i
     if first < len(order):
@@ -74,10 +74,18 @@ def draw_units(
 
 
 def edit_batch(
-    op: TextOp, texts: Sequence[str], key: Key, index: torch.Tensor, rates: np.ndarray, stream: int
-) -> tuple[list[str], list[tuple[Edit, ...]]]:
-    """Each text with `op` applied at its per-unit rate (0: untouched): the outputs and their edits."""
-    outputs, logs = list(texts), [()] * len(texts)
+    op: TextOp,
+    texts: Sequence[str],
+    key: Key,
+    index: torch.Tensor,
+    rates: np.ndarray,
+    stream: int,
+    *,
+    with_edits: bool = True,
+) -> tuple[list[str], list[tuple[Edit, ...]] | None]:
+    """Each text with `op` applied at its per-unit rate (0: untouched): the outputs and their edits (None
+    without `with_edits`: the outputs alone, built by `op.apply`, the same texts)."""
+    outputs, logs = list(texts), [()] * len(texts) if with_edits else None
     if not texts:
         return outputs, logs
     batch = TextBatch(texts)
@@ -85,8 +93,22 @@ def edit_batch(
     if not drawn:
         return outputs, logs
     maybe = op.protect.may_match(batch)
+    if isinstance(maybe, np.ndarray):
+        maybe = maybe.tolist()
     none: tuple[list[int], list[int]] = ([], [])
     tokens = op.takes_tokens
+    if not with_edits:
+        apply, spans = op.apply, op.protect.spans
+        if tokens:
+            for sample, units, choices in drawn:
+                text = texts[sample]
+                protected = spans(text) if maybe[sample] else none
+                outputs[sample] = apply(text, units, choices, protected, batch.tokens(sample))  # type: ignore[call-arg]
+        else:
+            for sample, units, choices in drawn:
+                text = texts[sample]
+                outputs[sample] = apply(text, units, choices, spans(text) if maybe[sample] else none)
+        return outputs, None
     for sample, units, choices in drawn:
         text = texts[sample]
         protected = op.protect.spans(text) if maybe[sample] else none

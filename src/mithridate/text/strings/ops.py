@@ -20,7 +20,7 @@ from unicodedata import combining
 import numpy as np
 
 from ._batch import TextBatch
-from ._edits import Edit
+from ._edits import Edit, splice
 from ._tables import OCR_CONFUSIONS, KeyboardLayout, keyboard_neighbours, misspellings
 from ._units import LETTER_WORD, TOKEN, Protection, overlaps
 
@@ -86,6 +86,11 @@ class TextOp(ABC):
         in [0, 1) each; positions past the text's units or not eligible are skipped. `protected`: the
         text's protected spans (starts, ends) when known, else None (computed from `protect`)."""
 
+    def apply(self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None) -> str:
+        """The output of `edits` (the same arguments) without its edit log: `splice(text, edits)`, built
+        directly from positions by the ops that override it."""
+        return splice(text, self.edits(text, positions, choices, protected))
+
     def spans(self, text: str, protected: Spans = None) -> tuple[list[int], list[int]]:
         """The protected spans of `text`: `protected` when given, else those of `self.protect`."""
         return self.protect.spans(text) if protected is None else protected
@@ -145,6 +150,29 @@ class KeyboardTypo(_CharOp):
             out.append(Edit(position, following, near[int(choice * len(near))], name))
         return out
 
+    def apply(self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None) -> str:
+        lookup = self._lookup
+        starts, ends = self.spans(text, protected)
+        n = len(text)
+        parts: list[str] = []
+        last = 0
+        for position, choice in zip(positions, choices, strict=True):
+            near = lookup.get(text[position]) if position < n else None
+            if near is None:
+                continue
+            following = position + 1
+            if following < n and text[following] >= "\u0300" and combining(text[following]):
+                continue
+            if starts and overlaps(starts, ends, position, following):
+                continue
+            parts.append(text[last:position])
+            parts.append(near[int(choice * len(near))])
+            last = following
+        if not parts:
+            return text
+        parts.append(text[last:])
+        return "".join(parts)
+
 
 class CharDelete(_CharOp):
     """A letter or digit deleted."""
@@ -159,6 +187,28 @@ class CharDelete(_CharOp):
         return [
             Edit(p, p + 1, "", name) for p, _, _ in _drawn_chars(text, positions, choices, self.spans(text, protected))
         ]
+
+    def apply(self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None) -> str:
+        starts, ends = self.spans(text, protected)
+        n = len(text)
+        parts: list[str] = []
+        last = 0
+        for position in positions:
+            if position >= n:
+                break
+            if not text[position].isalnum():
+                continue
+            following = position + 1
+            if following < n and text[following] >= "\u0300" and combining(text[following]):
+                continue
+            if starts and overlaps(starts, ends, position, following):
+                continue
+            parts.append(text[last:position])
+            last = following
+        if not parts:
+            return text
+        parts.append(text[last:])
+        return "".join(parts)
 
 
 def _alphabets(exclude: bool) -> dict[str, str]:
@@ -199,6 +249,32 @@ class CharInsert(_CharOp):
             alphabet = _alphabet(_INSERTED, char)
             out.append(Edit(p + 1, p + 1, alphabet[int(choice * len(alphabet))], name))
         return out
+
+    def apply(self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None) -> str:
+        starts, ends = self.spans(text, protected)
+        n = len(text)
+        table = _INSERTED
+        parts: list[str] = []
+        last = 0
+        for position, choice in zip(positions, choices, strict=True):
+            if position >= n:
+                break
+            char = text[position]
+            if not char.isalnum():
+                continue
+            following = position + 1
+            if following < n and text[following] >= "\u0300" and combining(text[following]):
+                continue
+            if starts and overlaps(starts, ends, position, following):
+                continue
+            alphabet = table.get(char) or _alphabet(table, char)
+            parts.append(text[last:following])
+            parts.append(alphabet[int(choice * len(alphabet))])
+            last = following
+        if not parts:
+            return text
+        parts.append(text[last:])
+        return "".join(parts)
 
 
 class CharSubstitute(_CharOp):
@@ -247,6 +323,31 @@ class CharSwap(_CharOp):
                 out.append(Edit(after, after + 1, first, name, position))
                 free = after + 1
         return out
+
+    def apply(self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None) -> str:
+        starts, ends = self.spans(text, protected)
+        parts: list[str] = []
+        free, last, n = 0, 0, len(text)
+        for position in positions:
+            after = position + 1
+            if position < free or after >= n:
+                continue
+            first, second = text[position], text[after]
+            if (
+                first != second
+                and first.isalnum()
+                and second.isalnum()
+                and not _attached(text, after)
+                and not (starts and overlaps(starts, ends, position, after + 1))
+            ):
+                parts.append(text[last:position])
+                parts.append(second)
+                parts.append(first)
+                last = free = after + 1
+        if not parts:
+            return text
+        parts.append(text[last:])
+        return "".join(parts)
 
 
 class CaseFlip(_CharOp):
@@ -324,6 +425,38 @@ class OcrError(TextOp):
             free = end
         return out
 
+    def apply(self, text: str, positions: Sequence[int], choices: Sequence[float], protected: Spans = None) -> str:
+        starts, ends = self.spans(text, protected)
+        single, multi = self._single, self._multi
+        n = len(text)
+        parts: list[str] = []
+        free = last = 0
+        for position, choice in zip(positions, choices, strict=True):
+            if position < free or position >= n:
+                continue
+            char = text[position]
+            options = single.get(char)
+            if options is None:
+                options = multi.get(char)
+                if options is None:
+                    continue
+                options = [pair for pair in options if text.startswith(pair[0], position)]
+                if not options:
+                    continue
+            source, output = options[int(choice * len(options))]
+            end = position + len(source)
+            if (end < n and text[end] >= "\u0300" and combining(text[end])) or (
+                starts and overlaps(starts, ends, position, end)
+            ):
+                continue
+            parts.append(text[last:position])
+            parts.append(output)
+            last = free = end
+        if not parts:
+            return text
+        parts.append(text[last:])
+        return "".join(parts)
+
 
 class Misspelling(TextOp):
     """A word replaced by one of its natural misspellings (codespell's dictionary, inverted), its case
@@ -397,6 +530,33 @@ class _WordOp(TextOp):
             return []
         return self.token_edits(text, tokens, positions, choices, self.spans(text, protected))
 
+    def apply(
+        self,
+        text: str,
+        positions: Sequence[int],
+        choices: Sequence[float],
+        protected: Spans = None,
+        tokens: Tokens | None = None,
+    ) -> str:
+        """As `TextOp.apply`; `tokens` as in `edits`."""
+        if tokens is None:
+            spans = [match.span() for match in TOKEN.finditer(text)]
+            tokens = ([s for s, _ in spans], [e for _, e in spans])
+        if not positions or positions[0] >= len(tokens[0]):
+            return text
+        return self.token_apply(text, tokens, positions, choices, self.spans(text, protected))
+
+    def token_apply(
+        self,
+        text: str,
+        tokens: Tokens,
+        positions: Sequence[int],
+        choices: Sequence[float],
+        protected: tuple[list[int], list[int]],
+    ) -> str:
+        """The output of `token_edits` without its edit log."""
+        return splice(text, self.token_edits(text, tokens, positions, choices, protected))
+
     @staticmethod
     def eligible(text: str, tokens: Tokens, j: int, protected: tuple[list[int], list[int]]) -> bool:
         """Whether token j holds a letter or digit and lies outside the protected spans."""
@@ -418,6 +578,22 @@ class _WordOp(TextOp):
 def _deletions(tokens: Tokens, removed: Sequence[int], op: str) -> list[Edit]:
     """Edits deleting the `removed` tokens (sorted) with one whitespace run each: the one after a token, or
     the one before it for tokens after the last kept one, so that no double or dangling space is left."""
+    return [Edit(start, end, "", op) for start, end in _deleted_spans(tokens, removed)]
+
+
+def _without(text: str, tokens: Tokens, removed: Sequence[int]) -> str:
+    """The text less the `removed` tokens (sorted): `splice(text, _deletions(tokens, removed, op))`."""
+    parts = []
+    last = 0
+    for start, end in _deleted_spans(tokens, removed):
+        parts.append(text[last:start])
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def _deleted_spans(tokens: Tokens, removed: Sequence[int]) -> list[tuple[int, int]]:
+    """The (start, end) spans that `_deletions` deletes."""
     starts, ends = tokens
     n = len(starts)
     last_kept = n - 1
@@ -428,11 +604,11 @@ def _deletions(tokens: Tokens, removed: Sequence[int], op: str) -> list[Edit]:
     out = []
     for j in removed:
         if j < last_kept or (last_kept < 0 and j + 1 < n):
-            out.append(Edit(starts[j], starts[j + 1], "", op))
+            out.append((starts[j], starts[j + 1]))
         elif last_kept >= 0:
-            out.append(Edit(ends[j - 1], ends[j], "", op))
+            out.append((ends[j - 1], ends[j]))
         else:
-            out.append(Edit(starts[j], ends[j], "", op))
+            out.append((starts[j], ends[j]))
     return out
 
 
@@ -453,6 +629,27 @@ class WordDrop(_WordOp):
         n, eligible = len(tokens[0]), self.eligible
         removed = [j for j in positions if j < n and eligible(text, tokens, j, protected)]
         return _deletions(tokens, removed, self.name) if removed else []
+
+    def token_apply(
+        self,
+        text: str,
+        tokens: Tokens,
+        positions: Sequence[int],
+        choices: Sequence[float],
+        protected: tuple[list[int], list[int]],
+    ) -> str:
+        starts, ends = tokens
+        n = len(starts)
+        spans_start, spans_end = protected
+        search = _ALNUM.search
+        removed = [
+            j
+            for j in positions
+            if j < n
+            and not (spans_start and overlaps(spans_start, spans_end, starts[j], ends[j]))
+            and search(text, starts[j], ends[j]) is not None
+        ]
+        return _without(text, tokens, removed) if removed else text
 
 
 class WordSwap(_WordOp):
@@ -484,6 +681,35 @@ class WordSwap(_WordOp):
                 out.append(Edit(s2, e2, first, name, s1))
                 free = j + 2
         return out
+
+    def token_apply(
+        self,
+        text: str,
+        tokens: Tokens,
+        positions: Sequence[int],
+        choices: Sequence[float],
+        protected: tuple[list[int], list[int]],
+    ) -> str:
+        starts, ends = tokens
+        parts: list[str] = []
+        free, last, n = 0, 0, len(starts)
+        eligible = self.eligible
+        for j in positions:
+            if j < free or j + 1 >= n:
+                continue
+            s1, e1, s2, e2 = starts[j], ends[j], starts[j + 1], ends[j + 1]
+            first, second = text[s1:e1], text[s2:e2]
+            if first != second and eligible(text, tokens, j, protected) and eligible(text, tokens, j + 1, protected):
+                parts.append(text[last:s1])
+                parts.append(second)
+                parts.append(text[e1:s2])
+                parts.append(first)
+                last = e2
+                free = j + 2
+        if not parts:
+            return text
+        parts.append(text[last:])
+        return "".join(parts)
 
 
 class WordSplit(_WordOp):

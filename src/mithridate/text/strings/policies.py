@@ -187,8 +187,11 @@ class TextPolicy:
 
     # Applying -----------------------------------------------------------------------------------------
 
-    def _run(self, texts: list[str], plan: TextPlan) -> tuple[list[str], list[tuple[Edit, ...]]]:
-        """The outputs and edit logs of a plan on checked texts."""
+    def _run(
+        self, texts: list[str], plan: TextPlan, with_edits: bool = True
+    ) -> tuple[list[str], list[tuple[Edit, ...]]]:
+        """The outputs and edit logs of a plan on checked texts (without `with_edits`: the same outputs,
+        and empty logs)."""
         if not isinstance(plan, TextPlan):
             raise TypeError(f"plan: expected a TextPlan from sample(), got {type(plan).__name__}")
         if plan.num_samples != len(texts):
@@ -204,10 +207,19 @@ class TextPolicy:
             if rows.size == 0:
                 continue
             if rows.size == len(texts):  # one op for the whole batch
-                return edit_batch(text_op, texts, plan.key, plan.index, rate, text_op.stream)
+                outputs, found = edit_batch(
+                    text_op, texts, plan.key, plan.index, rate, text_op.stream, with_edits=with_edits
+                )
+                return outputs, logs if found is None else found
             batch = [texts[i] for i in rows.tolist()]
             index = plan.index[torch.from_numpy(rows)]
-            group_outputs, group_logs = edit_batch(text_op, batch, plan.key, index, rate[rows], text_op.stream)
+            group_outputs, group_logs = edit_batch(
+                text_op, batch, plan.key, index, rate[rows], text_op.stream, with_edits=with_edits
+            )
+            if group_logs is None:
+                for i, output in zip(rows.tolist(), group_outputs, strict=True):
+                    outputs[i] = output
+                continue
             for i, output, edits in zip(rows.tolist(), group_outputs, group_logs, strict=True):
                 outputs[i], logs[i] = output, edits
         return outputs, logs
@@ -228,7 +240,8 @@ class TextPolicy:
     def __call__(self, texts: Sequence[str], *, index: Any = None, epoch: int = 0, progress: Any = None) -> list[str]:
         """Noisy texts: each sample draws its own op and edits, reproducibly (see `sample`)."""
         texts = check_texts(texts)
-        return self._run(texts, self.sample(len(texts), index=index, epoch=epoch, progress=progress))[0]
+        plan = self.sample(len(texts), index=index, epoch=epoch, progress=progress)
+        return self._run(texts, plan, with_edits=False)[0]
 
     # Description --------------------------------------------------------------------------------------
 
