@@ -10,6 +10,7 @@ the batch or the other samples. A `Dose` sets the chance a sample is touched (p)
 
 from __future__ import annotations
 
+import functools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from ..._switch import native_enabled
 from ...dose import Dose, Schedule, as_schedule
 from ...rng import Key, as_index, new_seed
 from . import functional as F
@@ -116,6 +118,23 @@ class TokenPlan:
 
 
 _ALLOWED: dict[tuple, torch.Tensor] = {}
+
+
+@functools.cache
+def _load_native() -> Any:
+    """Import the compiled paths (`_native`) once; None without numba or a writable cache folder."""
+    try:
+        from . import _native
+    except (ImportError, RuntimeError):  # pragma: no cover - numba missing, or no writable cache folder
+        return None
+    return _native
+
+
+def _native_for(tokens: Tokens) -> Any:
+    """The compiled paths for a CPU batch, unless MITHRIDATE_NATIVE=0 or numba is missing; else None."""
+    if tokens.ids.device.type != "cpu" or not native_enabled():
+        return None
+    return _load_native()
 
 
 class TokenPolicy(ABC):
@@ -327,8 +346,16 @@ class TokenPolicy(ABC):
         inputs = {"attention_mask": attention_mask, "lengths": lengths}
         inputs.update(special_tokens_mask=special_tokens_mask, word_ids=word_ids)
         tokens = self._read(batch, {k: v for k, v in inputs.items() if v is not None})
+        fused = self._call_native(tokens, index, epoch, progress)
+        if fused is not None:
+            return write_tokens(tokens, *fused, self.label_key)
         plan = self._sample(tokens, index, epoch, progress)
         return self._finish(tokens, plan)
+
+    def _call_native(self, tokens: Tokens, index: Any, epoch: int, progress: Any) -> tuple | None:
+        """The draw and apply of a CPU call in one compiled pass, equal to `_sample` + `_apply` (ids, attention,
+        special, labels, source map); None where the policy has none or it is off (the torch path runs)."""
+        return None
 
     # Description -------------------------------------------------------------------------------------------------
 
@@ -429,6 +456,22 @@ class MaskedLM(TokenPolicy):
             random_ids = tokens.ids
         return {"chosen": chosen, "action": action, "random_ids": random_ids}
 
+    def _call_native(self, tokens, index, epoch, progress):
+        native = _native_for(tokens)
+        if native is None:
+            return None
+        n, device = tokens.shape[0], tokens.ids.device
+        key, index_tensor = self._key(n, index, epoch, device)
+        p, strength = self._doses(progress, n, device)
+        words = self._word_ids(tokens)
+        allowed = self._allowed_ids(device) if self.random_replace_prob > 0 else None
+        mask_p, random_p = self.mask_replace_prob, self.mask_replace_prob + self.random_replace_prob
+        ids, labels = native.masked_lm(
+            tokens.ids, tokens.real, tokens.special, words, key, index_tensor, (_GATE, _CHOOSE, _ACTION, _RANDOM),
+            p, strength, self.mlm_probability, mask_p, random_p, self.vocab.mask_token_id, allowed,
+        )  # fmt: skip
+        return ids, tokens.real, tokens.special, labels, None
+
     def _apply(self, tokens, plan):
         ids, labels = F.mask_tokens(
             tokens.ids, plan["chosen"], plan["action"], plan["random_ids"], self.vocab.mask_token_id
@@ -518,6 +561,21 @@ class DenoisingNoise(TokenPolicy):
         drop = drop & ~(spare & lost[:, None])
         blank = (uniform(key, index, _BLANK, columns) < _rate(self.word_blank, strength, touched)[:, None]) & valid
         return {"noise": noise, "drop": drop, "blank": blank}
+
+    def _call_native(self, tokens, index, epoch, progress):
+        native = _native_for(tokens)
+        if native is None:
+            return None
+        n, device = tokens.shape[0], tokens.ids.device
+        key, index_tensor = self._key(n, index, epoch, device)
+        p, strength = self._doses(progress, n, device)
+        words = self._word_ids(tokens)
+        mask_id = self.vocab.mask_token_id if self.word_blank > 0 else None
+        return native.denoise(
+            tokens.ids, tokens.real, tokens.special, words, key, index_tensor,
+            (_GATE, _SHUFFLE, _DROP, _KEEP, _BLANK), p, strength, self.word_shuffle, self.word_dropout,
+            self.word_blank, mask_id, self.vocab.pad_token_id, tokens.left,
+        )  # fmt: skip
 
     def _apply(self, tokens, plan):
         content = tokens.content

@@ -1,0 +1,271 @@
+"""Compiled CPU paths (numba) of `MaskedLM` and `DenoisingNoise` calls: draws and surgery in one loop per sample.
+
+On small padded batches (a few hundred sentences of a dozen tokens) the torch path spends nearly all its time
+dispatching some 100-200 tiny tensor ops. Here each sample's draws come from the same counter-based words as
+`rng.Key` (`_rng_compiled.base_word`, `hash32`, `uniform`: the keyed stream words of the policy's streams) and
+the surgery (units, shuffle, dropout, blank; MLM choice and replacement) runs in one compiled pass per sample,
+so the outputs equal the torch path's exactly (tests compare both on random batches). `available()` is False
+without numba or with MITHRIDATE_NATIVE=0; CUDA tensors always take the torch path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from numba import njit
+
+from ..._rng_compiled import base_word, hash32, uniform
+
+__all__ = ["denoise", "masked_lm"]
+
+_MASK = np.uint64(0xFFFFFFFF)
+_GOLDEN = np.uint64(0x9E3779B9)
+_S32 = np.uint64(32)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _salt(column, k1):
+    """The draw word of column `column` of a stream (as `_rng_compiled.salts`)."""
+    return hash32((np.uint64(column) * _GOLDEN + k1) & _MASK)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _uniform64(base, column, k1):
+    """Column `column` of a stream's uniform draws, float32 widened to float64 (as `_draws.uniform`)."""
+    return np.float64(uniform(base, _salt(column, k1)))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _word(base, column, k1):
+    """Column `column` of a stream's 32-bit words, as int64 (as `Key.bits`)."""
+    return np.int64(hash32(base ^ _salt(column, k1)))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _units(real, special, words, has_words, i, length, units):
+    """The unit of each content position of row i (as `_draws.unit_index`), -1 off content; returns the count."""
+    count = 0
+    for j in range(length):
+        content = real[i, j] and not special[i, j]
+        if not content:
+            units[j] = -1
+            continue
+        start = True
+        if has_words and j > 0:
+            previous = real[i, j - 1] and not special[i, j - 1]
+            same = words[i, j] == words[i, j - 1] and words[i, j] >= 0
+            start = not (previous and same)
+        if start:
+            count += 1
+        units[j] = count - 1
+    return count
+
+
+@njit(nogil=True, cache=True)
+def _masked_lm(
+    ids, real, special, words, has_words, index, keys0, keys1, p, strength, rate, mask_p, random_p, mask_id,
+    allowed, out, labels,
+):  # fmt: skip
+    """MaskedLM's draw and apply; streams in keys: gate, choose, action, random."""
+    n, length = ids.shape
+    units = np.empty(length, np.int64)
+    size = np.int64(allowed.shape[0])
+    for i in range(n):
+        gate_base = base_word(index[i], keys0[0])
+        touched = _uniform64(gate_base, 0, keys1[0]) < p[i] and strength[i] > 0
+        for j in range(length):
+            out[i, j] = ids[i, j]
+            labels[i, j] = -100
+        if not touched:
+            continue
+        chance = min(max(rate * strength[i], 0.0), 1.0)
+        _units(real, special, words, has_words, i, length, units)
+        choose_base = base_word(index[i], keys0[1])
+        action_base = base_word(index[i], keys0[2])
+        random_base = base_word(index[i], keys0[3])
+        rank = -1
+        for j in range(length):
+            if real[i, j]:
+                rank += 1
+            unit = units[j]
+            if unit < 0:
+                continue
+            if not (_uniform64(choose_base, unit, keys1[1]) < chance):
+                continue
+            labels[i, j] = ids[i, j]
+            u = _uniform64(action_base, rank, keys1[2])
+            if u < mask_p:
+                if mask_id >= 0:
+                    out[i, j] = mask_id
+            elif u < random_p and size > 0:
+                out[i, j] = allowed[(_word(random_base, rank, keys1[3]) * size) >> 32]
+
+
+@njit(nogil=True, cache=True)
+def _denoise(
+    ids, real, special, words, has_words, index, keys0, keys1, p, strength, shuffle_rate, drop_rate, blank_rate,
+    mask_id, pad_id, left, out, out_real, out_special, source, labels, kept_counts,
+):  # fmt: skip
+    """DenoisingNoise's draw and apply into (N, L) buffers (right-aligned when `left`); streams in keys: gate,
+    shuffle, drop, keep, blank. kept_counts receives each row's output length."""
+    n, length = ids.shape
+    units = np.empty(length, np.int64)
+    noise = np.empty(length + 1, np.float64)
+    drop = np.empty(length + 1, np.bool_)
+    blank = np.empty(length + 1, np.bool_)
+    order = np.empty(length, np.int64)
+    score = np.empty(length, np.float64)
+    segment = np.empty(length, np.int64)
+    shuffled = np.empty(length, np.int64)
+    for i in range(n):
+        for j in range(length):
+            labels[i, j] = ids[i, j] if real[i, j] else -100
+        gate_base = base_word(index[i], keys0[0])
+        touched = _uniform64(gate_base, 0, keys1[0]) < p[i] and strength[i] > 0
+        count = _units(real, special, words, has_words, i, length, units)
+        s = strength[i]
+        shuffle = shuffle_rate * s if touched else 0.0
+        dropping = min(max(drop_rate * s, 0.0), 1.0) if touched else 0.0
+        blanking = min(max(blank_rate * s, 0.0), 1.0) if touched else 0.0
+        shuffle_base = base_word(index[i], keys0[1])
+        drop_base = base_word(index[i], keys0[2])
+        blank_base = base_word(index[i], keys0[4])
+        dropped = 0
+        for u in range(count):
+            noise[u] = _uniform64(shuffle_base, u, keys1[1]) * shuffle
+            drop[u] = _uniform64(drop_base, u, keys1[2]) < dropping
+            if drop[u]:
+                dropped += 1
+            blank[u] = _uniform64(blank_base, u, keys1[4]) < blanking
+        if count > 0 and dropped == count:  # XLM keeps at least one word
+            keep_base = base_word(index[i], keys0[3])
+            drop[(_word(keep_base, 0, keys1[3]) * np.int64(count)) >> 32] = False
+        # Shuffle: content positions in order, sorted stably by (segment, unit + noise); specials stay.
+        m = 0
+        seg = 0
+        for j in range(length):
+            shuffled[j] = j
+            if real[i, j] and special[i, j]:
+                seg += 1
+            if units[j] >= 0:
+                order[m] = j
+                score[m] = np.float64(units[j]) + noise[units[j]]
+                segment[m] = seg
+                m += 1
+        for a in range(1, m):  # insertion sort: stable, and near-linear for scores that move little
+            position, key_score, key_segment = order[a], score[a], segment[a]
+            b = a - 1
+            while b >= 0 and (segment[b] > key_segment or (segment[b] == key_segment and score[b] > key_score)):
+                order[b + 1], score[b + 1], segment[b + 1] = order[b], score[b], segment[b]
+                b -= 1
+            order[b + 1], score[b + 1], segment[b + 1] = position, key_score, key_segment
+        c = 0
+        for j in range(length):
+            if units[j] >= 0:
+                shuffled[j] = order[c]
+                c += 1
+        # Dropout and packing, then blanking.
+        kept = 0
+        for j in range(length):
+            if not real[i, j]:
+                continue
+            origin = shuffled[j]
+            unit = units[origin]
+            if unit >= 0 and drop[unit]:
+                continue
+            kept += 1
+        kept_counts[i] = kept
+        at = length - kept if left else 0
+        for j in range(length):
+            out[i, j] = pad_id
+            out_real[i, j] = False
+            out_special[i, j] = False
+            source[i, j] = -1
+        for j in range(length):
+            if not real[i, j]:
+                continue
+            origin = shuffled[j]
+            unit = units[origin]
+            if unit >= 0 and drop[unit]:
+                continue
+            out_real[i, at] = True
+            out_special[i, at] = special[i, j]
+            source[i, at] = origin
+            out[i, at] = mask_id if unit >= 0 and mask_id >= 0 and blank[unit] else ids[i, origin]
+            at += 1
+
+
+def _keys(key, streams) -> tuple[np.ndarray, np.ndarray]:
+    words = [key._stream_words(stream, 0) for stream in streams]
+    return np.array([w[0] for w in words], np.uint64), np.array([w[1] for w in words], np.uint64)
+
+
+def _words(words: torch.Tensor | None, shape: tuple[int, int]) -> tuple[np.ndarray, bool]:
+    if words is None:
+        return np.zeros((1, 1), np.int64), False
+    return np.ascontiguousarray(words.to(torch.int64).numpy()), True
+
+
+def _array(tensor: torch.Tensor, dtype) -> np.ndarray:
+    return np.ascontiguousarray(tensor.numpy(), dtype=dtype)
+
+
+def masked_lm(
+    ids, real, special, words, key, index, streams, p, strength, rate, mask_p, random_p, mask_id, allowed
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MaskedLM's ids and labels (int64, (N, L)) for CPU tensors; streams: gate, choose, action, random."""
+    keys0, keys1 = _keys(key, streams)
+    word_array, has_words = _words(words, tuple(ids.shape))
+    ids_array = _array(ids, np.int64)
+    out = np.empty_like(ids_array)
+    labels = np.empty_like(ids_array)
+    _masked_lm(
+        ids_array, _array(real, np.bool_), _array(special, np.bool_), word_array, has_words,
+        _array(index, np.int64), keys0, keys1, _array(p, np.float64), _array(strength, np.float64), float(rate),
+        float(mask_p), float(random_p), -1 if mask_id is None else int(mask_id),
+        np.zeros(0, np.int64) if allowed is None else _array(allowed, np.int64), out, labels,
+    )  # fmt: skip
+    return torch.from_numpy(out), torch.from_numpy(labels)
+
+
+def denoise(
+    ids,
+    real,
+    special,
+    words,
+    key,
+    index,
+    streams,
+    p,
+    strength,
+    shuffle_rate,
+    drop_rate,
+    blank_rate,
+    mask_id,
+    pad_id,
+    left,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """DenoisingNoise's ids, attention, special, labels and source map for CPU tensors, re-padded to the longest
+    output; streams: gate, shuffle, drop, keep, blank."""
+    keys0, keys1 = _keys(key, streams)
+    word_array, has_words = _words(words, tuple(ids.shape))
+    ids_array = _array(ids, np.int64)
+    special_array = _array(special, np.bool_)
+    n, length = ids_array.shape
+    out = np.empty_like(ids_array)
+    out_real = np.empty((n, length), np.bool_)
+    out_special = np.empty((n, length), np.bool_)
+    source = np.empty((n, length), np.int64)
+    labels = np.empty_like(ids_array)
+    kept = np.zeros(n, np.int64)
+    _denoise(
+        ids_array, _array(real, np.bool_), special_array, word_array, has_words, _array(index, np.int64), keys0,
+        keys1, _array(p, np.float64), _array(strength, np.float64), float(shuffle_rate), float(drop_rate),
+        float(blank_rate), -1 if mask_id is None else int(mask_id), int(pad_id), bool(left), out, out_real,
+        out_special, source, labels, kept,
+    )  # fmt: skip
+    most = int(kept.max()) if n else 0
+    columns = slice(length - most, length) if left else slice(0, most)
+    parts = (out, out_real, out_special, source)
+    ids_out, real_out, special_out, source_out = (torch.from_numpy(np.ascontiguousarray(a[:, columns])) for a in parts)
+    return ids_out, real_out, special_out, torch.from_numpy(labels), source_out

@@ -1,0 +1,105 @@
+"""The compiled CPU paths of MaskedLM and DenoisingNoise (`text.tokens._native`) equal the torch path
+(MITHRIDATE_NATIVE=0) exactly: ids, masks, labels and moved per-token entries, on a few hundred random padded
+batches (left and right padding, specials inside, whole words, doses, progress per sample, no index)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from mithridate.dose import Dose
+from mithridate.text.tokens import DenoisingNoise, MaskedLM, TokenBatch, TokenVocab
+
+pytest.importorskip("numba")
+
+VOCAB = TokenVocab(vocab_size=60, pad_token_id=0, mask_token_id=3, eos_token_id=2, special_ids=(0, 1, 2, 3))
+
+
+def random_batch(rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    n = int(rng.integers(0, 9))
+    width = int(rng.integers(0, 24))
+    lengths = rng.integers(0, width + 1, size=n)
+    ids = rng.integers(4, VOCAB.vocab_size, size=(n, width))
+    real = np.arange(width)[None, :] < lengths[:, None]
+    if rng.random() < 0.5:
+        real = real[:, ::-1]
+    special = real & (rng.random((n, width)) < 0.15)
+    ids = np.where(special, rng.integers(1, 3, size=(n, width)), ids)
+    ids = np.where(real, ids, 0)
+    words = np.cumsum(rng.random((n, width)) < 0.6, axis=1) - 1
+    words = np.where(real & ~special, words, -1)
+    return {
+        "input_ids": torch.from_numpy(np.ascontiguousarray(ids)),
+        "attention_mask": torch.from_numpy(np.ascontiguousarray(real).astype(np.int64)),
+        "special_tokens_mask": torch.from_numpy(np.ascontiguousarray(special).astype(np.int64)),
+        "word_ids": torch.from_numpy(np.ascontiguousarray(words)),
+        "token_type_ids": torch.from_numpy(rng.integers(0, 2, size=(n, width))),
+    }
+
+
+def both(policy_of, batch, monkeypatch, **kwargs):
+    monkeypatch.setenv("MITHRIDATE_NATIVE", "0")
+    slow = policy_of()(dict(batch), **kwargs)
+    monkeypatch.setenv("MITHRIDATE_NATIVE", "1")
+    fast = policy_of()(dict(batch), **kwargs)
+    return slow, fast
+
+
+def random_policy(kind: str, rng: np.random.Generator):
+    whole = bool(rng.random() < 0.3)
+    dose = Dose(float(rng.choice([1.0, 0.5, 1.0])), float(rng.choice([1.0, 0.3, 2.0, 0.0])))
+    seed = int(rng.integers(0, 2**40))
+    if kind == "mlm":
+        mask = float(rng.choice([0.8, 0.0, 0.5]))
+        extra = min(float(rng.choice([0.1, 0.0, 0.5])), 1.0 - mask)
+        rate = float(rng.choice([0.15, 0.5, 1.0]))
+        return lambda: MaskedLM(VOCAB, mlm_probability=rate, mask_replace_prob=mask, random_replace_prob=extra,
+                                whole_word_mask=whole, dose=dose, seed=seed)  # fmt: skip
+    shuffle = float(rng.choice([3.0, 0.0, 1.5, 20.0]))
+    drop = float(rng.choice([0.1, 0.0, 0.9, 1.0]))
+    blank = float(rng.choice([0.1, 0.0, 0.5]))
+    return lambda: DenoisingNoise(VOCAB, word_shuffle=shuffle, word_dropout=drop, word_blank=blank,
+                                  whole_word_mask=whole, dose=dose, seed=seed)  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["mlm", "xlm"])
+def test_compiled_path_equals_the_torch_path(kind, monkeypatch):
+    rng = np.random.default_rng(7 if kind == "mlm" else 8)
+    for trial in range(300):
+        batch = random_batch(rng)
+        n = batch["input_ids"].shape[0]
+        policy_of = random_policy(kind, rng)
+        kwargs: dict = {"epoch": int(rng.integers(0, 3))}
+        if rng.random() < 0.7:
+            kwargs["index"] = torch.from_numpy(rng.integers(0, 10**6, size=n))
+        if rng.random() < 0.3:
+            kwargs["progress"] = torch.from_numpy(rng.random(n))
+        slow, fast = both(policy_of, batch, monkeypatch, **kwargs)
+        assert slow.keys() == fast.keys(), trial
+        for name in slow:
+            assert slow[name].dtype == fast[name].dtype, (trial, name)
+            assert torch.equal(slow[name], fast[name]), (trial, name, slow[name], fast[name])
+
+
+@pytest.mark.parametrize("kind", ["mlm", "xlm"])
+def test_compiled_path_on_bare_tensors_and_repeated_calls(kind, monkeypatch):
+    rng = np.random.default_rng(3)
+    batch = random_batch(rng)
+    while batch["input_ids"].shape[0] == 0:
+        batch = random_batch(rng)
+    policy_of = random_policy(kind, rng)
+    outs = {}
+    for native in ("0", "1"):
+        monkeypatch.setenv("MITHRIDATE_NATIVE", native)
+        policy = policy_of()
+        outs[native] = [
+            policy(batch["input_ids"].to(torch.int32), attention_mask=batch["attention_mask"].bool(),
+                   word_ids=batch["word_ids"])
+            for _ in range(3)
+        ]  # fmt: skip
+    for slow, fast in zip(outs["0"], outs["1"], strict=True):
+        assert isinstance(fast, TokenBatch)
+        for name, value in slow.as_dict().items():
+            assert value.dtype == fast.as_dict()[name].dtype
+            assert torch.equal(value, fast.as_dict()[name]), name
