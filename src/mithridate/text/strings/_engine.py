@@ -99,11 +99,15 @@ def edit_batch(
     tokens = op.takes_tokens
     if not with_edits:
         apply, spans = op.apply, op.protect.spans
-        if tokens:
+        if tokens:  # `apply` of a word op, its checks inlined
+            token_apply = op.token_apply  # type: ignore[attr-defined]
             for sample, units, choices in drawn:
+                sample_tokens = batch.tokens(sample)
+                if units[0] >= len(sample_tokens[0]):
+                    continue
                 text = texts[sample]
                 protected = spans(text) if maybe[sample] else none
-                outputs[sample] = apply(text, units, choices, protected, batch.tokens(sample))  # type: ignore[call-arg]
+                outputs[sample] = token_apply(text, sample_tokens, units, choices, protected)
         else:
             for sample, units, choices in drawn:
                 text = texts[sample]

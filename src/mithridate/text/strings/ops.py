@@ -691,15 +691,22 @@ class WordSwap(_WordOp):
         protected: tuple[list[int], list[int]],
     ) -> str:
         starts, ends = tokens
+        spans_start, spans_end = protected
+        search = _ALNUM.search
         parts: list[str] = []
         free, last, n = 0, 0, len(starts)
-        eligible = self.eligible
         for j in positions:
             if j < free or j + 1 >= n:
                 continue
             s1, e1, s2, e2 = starts[j], ends[j], starts[j + 1], ends[j + 1]
             first, second = text[s1:e1], text[s2:e2]
-            if first != second and eligible(text, tokens, j, protected) and eligible(text, tokens, j + 1, protected):
+            if (
+                first != second
+                and not (spans_start and overlaps(spans_start, spans_end, s1, e1))
+                and search(first) is not None
+                and not (spans_start and overlaps(spans_start, spans_end, s2, e2))
+                and search(second) is not None
+            ):
                 parts.append(text[last:s1])
                 parts.append(second)
                 parts.append(text[e1:s2])
