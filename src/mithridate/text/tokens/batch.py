@@ -166,13 +166,27 @@ def _is_integral(tensor: torch.Tensor) -> bool:
     return not (tensor.dtype.is_floating_point or tensor.dtype == torch.bool or tensor.is_complex())
 
 
+def _zeros_and_ones(mask: torch.Tensor) -> bool:
+    """Whether every entry is 0 or 1 (for integers one min/max pass, the common case of a valid mask)."""
+    if _is_integral(mask):
+        low, high = torch.aminmax(mask)
+        return int(low) >= 0 and int(high) <= 1
+    return not bool(((mask != 0) & (mask != 1)).any())
+
+
+def _outside(ids: torch.Tensor, vocab_size: int | None) -> bool:
+    """Whether some id, real or padding, is negative or at least vocab_size."""
+    low, high = torch.aminmax(ids)
+    return int(low) < 0 or (vocab_size is not None and int(high) >= vocab_size)
+
+
 def _check_mask(name: str, value: Any, shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
     mask = _as_tensor(name, value, device)
     if tuple(mask.shape) != shape:
         raise ValueError(f"{name}: expected the shape of input_ids {shape}, got {tuple(mask.shape)}")
     if mask.is_complex():
         raise TypeError(f"{name}: expected 0/1 values (bool, integer or float), got {mask.dtype}")
-    if mask.dtype != torch.bool and mask.numel() and bool(((mask != 0) & (mask != 1)).any()):
+    if mask.dtype != torch.bool and mask.numel() and not _zeros_and_ones(mask):
         raise ValueError(f"{name}: expected 0/1 values, got {sorted(set(mask.unique().tolist()))[:5]}")
     return mask
 
@@ -287,7 +301,7 @@ def read_tokens(
     else:
         real = torch.ones(shape, dtype=torch.bool, device=device)
     ids64 = ids.to(torch.int64)
-    if real.numel():
+    if real.numel() and _outside(ids64, vocab.vocab_size):  # one min/max pass; the masked check only on a hit
         bad = real & ((ids64 < 0) | (ids64 >= vocab.vocab_size if vocab.vocab_size is not None else False))
         if bool(bad.any()):
             sample, position = (int(v) for v in bad.nonzero()[0])
