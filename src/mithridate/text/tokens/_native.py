@@ -10,6 +10,8 @@ without numba or with MITHRIDATE_NATIVE=0; CUDA tensors always take the torch pa
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from numba import njit
@@ -30,15 +32,26 @@ def _salt(column, k1):
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _uniform64(base, column, k1):
-    """Column `column` of a stream's uniform draws, float32 widened to float64 (as `_draws.uniform`)."""
-    return np.float64(uniform(base, _salt(column, k1)))
+def _salts(keys1, columns):
+    """The draw words of columns 0 .. columns - 1 of each stream, shared by every sample: (streams, columns)."""
+    table = np.empty((keys1.shape[0], columns), np.uint64)
+    for s in range(keys1.shape[0]):
+        for column in range(columns):
+            table[s, column] = _salt(column, keys1[s])
+    return table
 
 
 @njit(nogil=True, cache=True, inline="always")
-def _word(base, column, k1):
-    """Column `column` of a stream's 32-bit words, as int64 (as `Key.bits`)."""
-    return np.int64(hash32(base ^ _salt(column, k1)))
+def _uniform64(base, salt):
+    """A stream's uniform draw (base: the sample's word, salt: the column's), float32 widened to float64 (as
+    `_draws.uniform`)."""
+    return np.float64(uniform(base, salt))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _word(base, salt):
+    """A stream's 32-bit word, as int64 (as `Key.bits`)."""
+    return np.int64(hash32(base ^ salt))
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -70,9 +83,10 @@ def _masked_lm(
     n, length = ids.shape
     units = np.empty(length, np.int64)
     size = np.int64(allowed.shape[0])
+    salt = _salts(keys1, length + 1)
     for i in range(n):
         gate_base = base_word(index[i], keys0[0])
-        touched = _uniform64(gate_base, 0, keys1[0]) < p[i] and strength[i] > 0
+        touched = _uniform64(gate_base, salt[0, 0]) < p[i] and strength[i] > 0
         for j in range(length):
             out[i, j] = ids[i, j]
             labels[i, j] = -100
@@ -90,15 +104,15 @@ def _masked_lm(
             unit = units[j]
             if unit < 0:
                 continue
-            if not (_uniform64(choose_base, unit, keys1[1]) < chance):
+            if not (_uniform64(choose_base, salt[1, unit]) < chance):
                 continue
             labels[i, j] = ids[i, j]
-            u = _uniform64(action_base, rank, keys1[2])
+            u = _uniform64(action_base, salt[2, rank])
             if u < mask_p:
                 if mask_id >= 0:
                     out[i, j] = mask_id
             elif u < random_p and size > 0:
-                out[i, j] = allowed[(_word(random_base, rank, keys1[3]) * size) >> 32]
+                out[i, j] = allowed[(_word(random_base, salt[3, rank]) * size) >> 32]
 
 
 @njit(nogil=True, cache=True)
@@ -110,19 +124,47 @@ def _denoise(
     shuffle, drop, keep, blank. kept_counts receives each row's output length."""
     n, length = ids.shape
     units = np.empty(length, np.int64)
+    unit_tokens = np.zeros(length + 1, np.int64)
     noise = np.empty(length + 1, np.float64)
     drop = np.empty(length + 1, np.bool_)
     blank = np.empty(length + 1, np.bool_)
     order = np.empty(length, np.int64)
     score = np.empty(length, np.float64)
     segment = np.empty(length, np.int64)
-    shuffled = np.empty(length, np.int64)
+    salt = _salts(keys1, length + 1)
     for i in range(n):
+        # One pass: labels, units (as `_draws.unit_index`), each unit's tokens, the content in order.
+        count = 0
+        m = 0
+        seg = 0
+        real_count = 0
+        previous = False
         for j in range(length):
-            labels[i, j] = ids[i, j] if real[i, j] else -100
+            is_real = real[i, j]
+            labels[i, j] = ids[i, j] if is_real else -100
+            content = is_real and not special[i, j]
+            if not content:
+                units[j] = -1
+                previous = False
+                if is_real:
+                    real_count += 1
+                    seg += 1
+                continue
+            real_count += 1
+            start = True
+            if has_words and previous:
+                start = not (words[i, j] == words[i, j - 1] and words[i, j] >= 0)
+            previous = True
+            if start:
+                unit_tokens[count] = 0
+                count += 1
+            units[j] = count - 1
+            unit_tokens[count - 1] += 1
+            order[m] = j
+            segment[m] = seg
+            m += 1
         gate_base = base_word(index[i], keys0[0])
-        touched = _uniform64(gate_base, 0, keys1[0]) < p[i] and strength[i] > 0
-        count = _units(real, special, words, has_words, i, length, units)
+        touched = _uniform64(gate_base, salt[0, 0]) < p[i] and strength[i] > 0
         s = strength[i]
         shuffle = shuffle_rate * s if touched else 0.0
         dropping = min(max(drop_rate * s, 0.0), 1.0) if touched else 0.0
@@ -132,70 +174,65 @@ def _denoise(
         blank_base = base_word(index[i], keys0[4])
         dropped = 0
         for u in range(count):
-            noise[u] = _uniform64(shuffle_base, u, keys1[1]) * shuffle
-            drop[u] = _uniform64(drop_base, u, keys1[2]) < dropping
+            noise[u] = _uniform64(shuffle_base, salt[1, u]) * shuffle
+            drop[u] = _uniform64(drop_base, salt[2, u]) < dropping
             if drop[u]:
                 dropped += 1
-            blank[u] = _uniform64(blank_base, u, keys1[4]) < blanking
+            blank[u] = _uniform64(blank_base, salt[4, u]) < blanking
         if count > 0 and dropped == count:  # XLM keeps at least one word
             keep_base = base_word(index[i], keys0[3])
-            drop[(_word(keep_base, 0, keys1[3]) * np.int64(count)) >> 32] = False
-        # Shuffle: content positions in order, sorted stably by (segment, unit + noise); specials stay.
-        m = 0
-        seg = 0
-        for j in range(length):
-            shuffled[j] = j
-            if real[i, j] and special[i, j]:
-                seg += 1
-            if units[j] >= 0:
-                order[m] = j
-                score[m] = np.float64(units[j]) + noise[units[j]]
-                segment[m] = seg
-                m += 1
-        for a in range(1, m):  # insertion sort: stable, and near-linear for scores that move little
-            position, key_score, key_segment = order[a], score[a], segment[a]
-            b = a - 1
-            while b >= 0 and (segment[b] > key_segment or (segment[b] == key_segment and score[b] > key_score)):
-                order[b + 1], score[b + 1], segment[b + 1] = order[b], score[b], segment[b]
-                b -= 1
-            order[b + 1], score[b + 1], segment[b + 1] = position, key_score, key_segment
-        c = 0
-        for j in range(length):
-            if units[j] >= 0:
-                shuffled[j] = order[c]
-                c += 1
-        # Dropout and packing, then blanking.
-        kept = 0
-        for j in range(length):
-            if not real[i, j]:
-                continue
-            origin = shuffled[j]
-            unit = units[origin]
-            if unit >= 0 and drop[unit]:
-                continue
-            kept += 1
+            drop[(_word(keep_base, salt[3, 0]) * np.int64(count)) >> 32] = False
+        kept = real_count
+        for u in range(count):
+            if drop[u]:
+                kept -= unit_tokens[u]
         kept_counts[i] = kept
+        # Shuffle: content positions sorted stably by (segment, unit + noise); specials stay.
+        if shuffle != 0.0:
+            for a in range(m):
+                score[a] = np.float64(units[order[a]]) + noise[units[order[a]]]
+            for a in range(1, m):  # insertion sort: stable, and near-linear for scores that move little
+                position, key_score, key_segment = order[a], score[a], segment[a]
+                b = a - 1
+                while b >= 0 and (segment[b] > key_segment or (segment[b] == key_segment and score[b] > key_score)):
+                    order[b + 1], score[b + 1], segment[b + 1] = order[b], score[b], segment[b]
+                    b -= 1
+                order[b + 1], score[b + 1], segment[b + 1] = position, key_score, key_segment
+        # Dropout and packing (content slot c takes order[c]), then blanking.
         at = length - kept if left else 0
-        for j in range(length):
+        for j in range(at):
             out[i, j] = pad_id
             out_real[i, j] = False
             out_special[i, j] = False
             source[i, j] = -1
+        c = 0
         for j in range(length):
             if not real[i, j]:
                 continue
-            origin = shuffled[j]
-            unit = units[origin]
-            if unit >= 0 and drop[unit]:
-                continue
+            if units[j] < 0:
+                origin = j
+                unit = -1
+            else:
+                origin = order[c]
+                c += 1
+                unit = units[origin]
+                if drop[unit]:
+                    continue
             out_real[i, at] = True
             out_special[i, at] = special[i, j]
             source[i, at] = origin
             out[i, at] = mask_id if unit >= 0 and mask_id >= 0 and blank[unit] else ids[i, origin]
             at += 1
+        for j in range(at, length):
+            out[i, j] = pad_id
+            out_real[i, j] = False
+            out_special[i, j] = False
+            source[i, j] = -1
 
 
+@functools.lru_cache(maxsize=256)
 def _keys(key, streams) -> tuple[np.ndarray, np.ndarray]:
+    """The (k0, k1) words of each stream of a `Key` (cached: a policy asks for the same few, epoch after epoch)."""
     words = [key._stream_words(stream, 0) for stream in streams]
     return np.array([w[0] for w in words], np.uint64), np.array([w[1] for w in words], np.uint64)
 
