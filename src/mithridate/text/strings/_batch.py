@@ -57,6 +57,11 @@ class TextBatch:
         """Per text, its number of whitespace-separated tokens (int64)."""
         return np.diff(np.asarray(self._tokens[2], dtype=np.int64))
 
+    def all_tokens(self) -> tuple[list[int], list[int], list[int]]:
+        """Token starts and ends (within their text) of all texts, and where each text's tokens begin in
+        them (one more entry than texts): text i's tokens are [first[i], first[i + 1])."""
+        return self._tokens
+
     def tokens(self, i: int) -> tuple[list[int], list[int]]:
         """Starts and ends of text i's whitespace-separated tokens (the matches of `\\S+`)."""
         starts, ends, first = self._tokens

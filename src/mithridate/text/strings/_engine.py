@@ -101,13 +101,14 @@ def edit_batch(
         apply, spans = op.apply, op.protect.spans
         if tokens:  # `apply` of a word op, its checks inlined
             token_apply = op.token_apply  # type: ignore[attr-defined]
+            starts, ends, first = batch.all_tokens()
             for sample, units, choices in drawn:
-                sample_tokens = batch.tokens(sample)
-                if units[0] >= len(sample_tokens[0]):
+                begin, end = first[sample], first[sample + 1]
+                if units[0] >= end - begin:
                     continue
                 text = texts[sample]
                 protected = spans(text) if maybe[sample] else none
-                outputs[sample] = token_apply(text, sample_tokens, units, choices, protected)
+                outputs[sample] = token_apply(text, (starts[begin:end], ends[begin:end]), units, choices, protected)
         else:
             for sample, units, choices in drawn:
                 text = texts[sample]

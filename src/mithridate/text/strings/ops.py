@@ -583,6 +583,14 @@ def _deletions(tokens: Tokens, removed: Sequence[int], op: str) -> list[Edit]:
 
 def _without(text: str, tokens: Tokens, removed: Sequence[int]) -> str:
     """The text less the `removed` tokens (sorted): `splice(text, _deletions(tokens, removed, op))`."""
+    if len(removed) == 1:  # the usual case, `_deleted_spans` of one token
+        starts, ends = tokens
+        j = removed[0]
+        if j + 1 < len(starts):
+            return text[: starts[j]] + text[starts[j + 1] :]
+        if j > 0:
+            return text[: ends[j - 1]] + text[ends[j] :]
+        return text[: starts[j]] + text[ends[j] :]
     parts = []
     last = 0
     for start, end in _deleted_spans(tokens, removed):
