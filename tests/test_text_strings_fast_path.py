@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mithridate.dose import Dose
-from mithridate.text.strings import OPS, POLICIES, TextTrivialAugment
+from mithridate.text.strings import OPS, POLICIES, TextTrivialAugment, apply_edits
 from test_text_strings import OP_NAMES, sentences, texts
 
 MIXED = [
@@ -53,3 +53,13 @@ def test_call_matches_augment_on_random_text(batch, name):
     policy = POLICIES[name](dose=Dose(1.0, 0.5 / OPS[name].reference_rate), seed=7)
     expected = [result.text for result in policy.augment(batch, index=range(len(batch)))]
     assert policy(batch, index=range(len(batch))) == expected
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts, st.sampled_from([n for n in OP_NAMES if n != "misspell"]), st.data())
+def test_op_apply_is_the_splice_of_its_edits(text, name, data):
+    op = OPS[name]()
+    bound = max(len(text), 1) + 2
+    positions = sorted(data.draw(st.sets(st.integers(0, bound), max_size=8)))
+    choices = data.draw(st.lists(st.floats(0.0, 0.999), min_size=len(positions), max_size=len(positions)))
+    assert op.apply(text, positions, choices) == apply_edits(text, op.edits(text, positions, choices))
