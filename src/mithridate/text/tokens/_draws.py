@@ -14,7 +14,7 @@ import torch
 
 from ...rng import Key
 
-_BIG = 1 << 62
+BIG = 1 << 62
 
 
 def shift_right(x: torch.Tensor, fill: int | float | bool) -> torch.Tensor:
@@ -96,7 +96,7 @@ def sorted_subset(
     keys = torch.where(slot[None, :] < m[:, None], keys, torch.full_like(keys, 2.0))
     order = torch.sort(keys, dim=1, stable=True).indices[:, :chosen]
     valid = torch.arange(chosen, device=m.device)[None, :] < k[:, None]
-    picked = torch.where(valid, order, torch.full_like(order, _BIG))
+    picked = torch.where(valid, order, torch.full_like(order, BIG))
     return torch.sort(picked, dim=1).values.reshape(n, chosen), valid
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from ._draws import _BIG, exclusive_cumsum, gathered, real_rank, shift_right, width
+from ._draws import BIG, exclusive_cumsum, gathered, real_rank, shift_right, width
 
 __all__ = [
     "blank_units",
@@ -96,7 +96,7 @@ def shuffle_units(
     score = torch.where(content, score, torch.full_like(score, float("inf")))
     first = torch.sort(score, dim=1, stable=True).indices
     segment = special.to(torch.int64).cumsum(1)
-    segment = torch.where(content, segment, torch.full_like(segment, _BIG)).gather(1, first)
+    segment = torch.where(content, segment, torch.full_like(segment, BIG)).gather(1, first)
     order = first.gather(1, torch.sort(segment, dim=1, stable=True).indices)
     slots = _content_slots(content)
     return torch.empty_like(order).scatter_(1, slots, order)
@@ -197,15 +197,15 @@ def infill_spans(
     else:
         kept, replaced = real, noise
     values = torch.where(replaced, span_value, ids)
-    keys = torch.where(kept, 2 * rank + 1, torch.full_like(rank, _BIG))
+    keys = torch.where(kept, 2 * rank + 1, torch.full_like(rank, BIG))
     content = real & ~special
     columns = width(unit_count) + 1
-    first = torch.full((n, columns), _BIG, dtype=torch.int64, device=ids.device)
+    first = torch.full((n, columns), BIG, dtype=torch.int64, device=ids.device)
     if length:
-        first.scatter_reduce_(1, torch.where(content, units, columns - 1), torch.where(content, rank, _BIG), "amin")
+        first.scatter_reduce_(1, torch.where(content, units, columns - 1), torch.where(content, rank, BIG), "amin")
         last = torch.where(content, rank, torch.full_like(rank, -1)).max(1).values
         first.scatter_(1, unit_count[:, None], (last + 1)[:, None])
-    insert_keys = torch.where(gaps >= 0, 2 * gathered(first, gaps), torch.full_like(gaps, _BIG))
+    insert_keys = torch.where(gaps >= 0, 2 * gathered(first, gaps), torch.full_like(gaps, BIG))
     all_keys = torch.cat([keys, insert_keys], dim=1)
     all_values = torch.cat([values, insert_value.to(ids.dtype)], dim=1)
     positions = torch.arange(length, device=ids.device).expand(n, length)
@@ -213,7 +213,7 @@ def infill_spans(
     all_special = torch.cat([special, torch.zeros_like(gaps, dtype=torch.bool)], dim=1)
     order = torch.sort(all_keys, dim=1, stable=True).indices
     sorted_keys = all_keys.gather(1, order)
-    items = take(order, compact(sorted_keys < _BIG, left), -1)
+    items = take(order, compact(sorted_keys < BIG, left), -1)
     out_ids = take(all_values, items, 0)
     source = take(all_source, items, -1)
     out_special = take(all_special, items, False)
