@@ -1,10 +1,11 @@
 """The layout of the `mithridate` command and the layers under it.
 
 Every subcommand answers --help through `main`; data/ never imports experiments/ or cli/, experiments/
-never imports cli/; the modules under cli/, data/, experiments/, integrations/, text/ and bench/ import no private name (one
-leading underscore) from another mithridate module (a package may import its own private submodules); no chain of load-time imports forms a cycle; and the
-experiments' modules import alone, each in a fresh interpreter. The import checks read the source with `ast`,
-so they see imports inside functions too, and resolve relative imports against the module's package.
+never imports cli/; the modules under cli/, data/, experiments/, integrations/, text/ and bench/ import no
+private name (one leading underscore) from another mithridate module (a package may import its own private
+submodules); no chain of load-time imports forms a cycle; and the experiments' modules import alone, each in
+a fresh interpreter. The import checks read the source with `ast`, so they see imports inside functions too,
+and resolve relative imports against the module's package.
 """
 
 from __future__ import annotations
