@@ -1,6 +1,7 @@
 """The compiled CPU paths of MaskedLM and DenoisingNoise (`text.tokens._native`) equal the torch path
 (MITHRIDATE_NATIVE=0) exactly: ids, masks, labels and moved per-token entries, on a few hundred random padded
-batches (left and right padding, specials inside, whole words, doses, progress per sample, no index)."""
+batches (left and right padding, specials inside, whole words, doses, progress per sample, no index); and the
+compiled scan of `read_tokens` reads masks and finds bad values as its torch checks do."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 import torch
 
 from mithridate.dose import Dose
-from mithridate.text.tokens import DenoisingNoise, MaskedLM, TokenBatch, TokenVocab
+from mithridate.text.tokens import DenoisingNoise, MaskedLM, TokenBatch, TokenVocab, _native
+from mithridate.text.tokens.batch import Tokens, read_tokens
 
 pytest.importorskip("numba")
 
@@ -103,3 +105,67 @@ def test_compiled_path_on_bare_tensors_and_repeated_calls(kind, monkeypatch):
         for name, value in slow.as_dict().items():
             assert value.dtype == fast.as_dict()[name].dtype
             assert torch.equal(value, fast.as_dict()[name]), name
+
+
+def read_both(monkeypatch, batch, **kwargs):
+    """read_tokens with the compiled scan and with the torch checks: (torch, compiled), or the errors raised."""
+    out = []
+    for native in ("0", "1"):
+        monkeypatch.setenv("MITHRIDATE_NATIVE", native)
+        try:
+            out.append(read_tokens(batch, VOCAB, **kwargs))
+        except (TypeError, ValueError) as error:
+            out.append(f"{type(error).__name__}: {error}")
+    return out
+
+
+MASK_DTYPES = [torch.bool, torch.uint8, torch.int32, torch.int64, torch.float32]
+
+
+def test_compiled_scan_reads_batches_as_the_torch_path(monkeypatch):
+    rng = np.random.default_rng(11)
+    for trial in range(200):
+        batch = random_batch(rng)
+        ids = batch["input_ids"].to([torch.int64, torch.int32, torch.int16][trial % 3])
+        kwargs: dict = {}
+        if rng.random() < 0.8:
+            kwargs["attention_mask"] = batch["attention_mask"].to(MASK_DTYPES[int(rng.integers(0, 5))])
+        if rng.random() < 0.5:
+            kwargs["special_tokens_mask"] = batch["special_tokens_mask"].to(MASK_DTYPES[int(rng.integers(0, 5))])
+        slow, fast = read_both(monkeypatch, ids, **kwargs)
+        floats = any(mask.dtype.is_floating_point for mask in kwargs.values())
+        masks = kwargs.get("attention_mask"), kwargs.get("special_tokens_mask")
+        scanned = _native.scan_batch(ids.to(torch.int64), *masks, VOCAB.vocab_size, VOCAB.special_ids)
+        assert floats or scanned is not None, trial  # the compiled pass ran (float masks take the torch path)
+        assert isinstance(slow, Tokens) and isinstance(fast, Tokens), (trial, slow, fast)
+        assert (slow.left, slow.mask_dtype, slow.special_dtype) == (fast.left, fast.mask_dtype, fast.special_dtype)
+        for name in ("ids", "real", "special"):
+            assert getattr(fast, name).dtype == getattr(slow, name).dtype, (trial, name)
+            assert torch.equal(getattr(slow, name), getattr(fast, name)), (trial, name)
+
+
+@pytest.mark.parametrize(
+    "where, value, expected",
+    [
+        ("attention_mask", 2, "attention_mask: expected 0/1 values"),
+        ("attention_mask", -1, "attention_mask: expected 0/1 values"),
+        ("special_tokens_mask", 5, "special_tokens_mask: expected 0/1 values"),
+        ("input_ids", 60, "input_ids: expected token ids in [0, vocab_size=60) at real (unpadded) positions"),
+        ("input_ids", -2, "input_ids: expected token ids in [0, vocab_size=60)"),
+    ],
+)
+def test_compiled_scan_names_bad_values_as_the_torch_path(monkeypatch, where, value, expected):
+    batch = {"input_ids": torch.full((3, 5), 7), "attention_mask": torch.ones(3, 5, dtype=torch.int64)}
+    batch["special_tokens_mask"] = torch.zeros(3, 5, dtype=torch.int64)
+    batch[where] = batch[where].clone()
+    batch[where][1, 2] = value
+    slow, fast = read_both(monkeypatch, batch)
+    assert slow == fast and isinstance(fast, str) and expected in fast, (slow, fast)
+
+
+def test_compiled_scan_ignores_ids_at_padding(monkeypatch):
+    ids = torch.tensor([[5, 6, 999], [-7, 5, 6]])
+    attention = torch.tensor([[1, 1, 0], [0, 1, 1]])
+    slow, fast = read_both(monkeypatch, ids, attention_mask=attention)
+    assert fast.left and slow.left
+    assert torch.equal(fast.real, attention.bool()) and torch.equal(fast.ids, ids)

@@ -18,7 +18,7 @@ from numba import njit
 
 from ..._rng_compiled import base_word, hash32, uniform
 
-__all__ = ["denoise", "masked_lm"]
+__all__ = ["denoise", "masked_lm", "scan_batch"]
 
 _MASK = np.uint64(0xFFFFFFFF)
 _GOLDEN = np.uint64(0x9E3779B9)
@@ -228,6 +228,74 @@ def _denoise(
             out_real[i, j] = False
             out_special[i, j] = False
             source[i, j] = -1
+
+
+@njit(nogil=True, cache=True)
+def _scan(ids, attention, has_attention, special_mask, has_special, is_special, vocab_size, real, special):
+    """One pass over a batch: the real and special masks (bool) and the checks of `batch.read_tokens` (0/1 masks, ids
+    in [0, vocab_size) at real positions; vocab_size < 0: no upper bound). Returns (status, left): status 0 when
+    every check passed, else 1 (attention_mask), 2 (special_tokens_mask) or 3 (an id); left: some row is padded on
+    the left (its first position padding, its last real)."""
+    n, length = ids.shape
+    listed = is_special.shape[0]
+    for i in range(n):
+        for j in range(length):
+            is_real = True
+            if has_attention:
+                value = attention[i, j]
+                if value != 0 and value != 1:
+                    return 1, False
+                is_real = value == 1
+            real[i, j] = is_real
+            token = ids[i, j]
+            if is_real and (token < 0 or (vocab_size >= 0 and token >= vocab_size)):
+                return 3, False
+            if has_special:
+                value = special_mask[i, j]
+                if value != 0 and value != 1:
+                    return 2, False
+                special[i, j] = is_real and value == 1
+            else:
+                special[i, j] = is_real and 0 <= token < listed and is_special[token]
+    left = False
+    if length:
+        for i in range(n):
+            if real[i, length - 1] and not real[i, 0]:
+                left = True
+                break
+    return 0, left
+
+
+_NONE = np.zeros((1, 1), np.int64)
+
+
+def scan_batch(
+    ids: torch.Tensor,
+    attention: torch.Tensor | None,
+    special_mask: torch.Tensor | None,
+    vocab_size: int | None,
+    special_ids: tuple[int, ...],
+) -> tuple[torch.Tensor, torch.Tensor, bool] | None:
+    """The real and special masks of a CPU batch and whether it is left-padded, checked in one compiled pass (the
+    same checks as `read_tokens`' torch path); None when a check fails, so that the torch path names the error."""
+    real = np.empty(tuple(ids.shape), np.bool_)
+    special = np.empty(tuple(ids.shape), np.bool_)
+    status, left = _scan(
+        ids.numpy(), _NONE if attention is None else attention.numpy(), attention is not None,
+        _NONE if special_mask is None else special_mask.numpy(), special_mask is not None,
+        _special_table(special_ids), -1 if vocab_size is None else int(vocab_size), real, special,
+    )  # fmt: skip
+    if status:
+        return None
+    return torch.from_numpy(real), torch.from_numpy(special), bool(left)
+
+
+@functools.lru_cache(maxsize=64)
+def _special_table(special_ids: tuple[int, ...]) -> np.ndarray:
+    """A lookup table: is_special[id] for ids up to the largest special id."""
+    table = np.zeros(max(special_ids, default=-1) + 1, np.bool_)
+    table[list(special_ids)] = True
+    return table
 
 
 @functools.lru_cache(maxsize=256)

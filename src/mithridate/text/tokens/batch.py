@@ -7,6 +7,7 @@ given bare tensors; a dict or `BatchEncoding` comes back as the same kind of map
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -14,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from ..._switch import native_enabled
 
 __all__ = ["TokenBatch", "TokenVocab", "as_vocab", "word_ids_from_offsets"]
 
@@ -180,15 +183,93 @@ def _outside(ids: torch.Tensor, vocab_size: int | None) -> bool:
     return int(low) < 0 or (vocab_size is not None and int(high) >= vocab_size)
 
 
-def _check_mask(name: str, value: Any, shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
+def _mask_tensor(name: str, value: Any, shape: tuple[int, ...], device: torch.device) -> torch.Tensor | None:
+    """A mask as a tensor of the shape of input_ids (its values are checked later), or None when not given."""
+    if value is None:
+        return None
     mask = _as_tensor(name, value, device)
     if tuple(mask.shape) != shape:
         raise ValueError(f"{name}: expected the shape of input_ids {shape}, got {tuple(mask.shape)}")
     if mask.is_complex():
         raise TypeError(f"{name}: expected 0/1 values (bool, integer or float), got {mask.dtype}")
+    return mask
+
+
+def _check_values(name: str, mask: torch.Tensor) -> torch.Tensor:
     if mask.dtype != torch.bool and mask.numel() and not _zeros_and_ones(mask):
         raise ValueError(f"{name}: expected 0/1 values, got {sorted(set(mask.unique().tolist()))[:5]}")
     return mask
+
+
+@functools.cache
+def _compiled_module() -> Any:
+    """Import the compiled CPU paths (`_native`) once; None without numba or a writable cache folder."""
+    try:
+        from . import _native
+    except (ImportError, RuntimeError):  # pragma: no cover - numba missing, or no writable cache folder
+        return None
+    return _native
+
+
+def compiled_paths(tensor: torch.Tensor) -> Any:
+    """The compiled CPU paths (the `_native` module) for a batch on the CPU, unless MITHRIDATE_NATIVE=0 or numba is
+    missing; else None (the torch path runs)."""
+    if tensor.device.type != "cpu" or not native_enabled():
+        return None
+    return _compiled_module()
+
+
+def _scan_on_host(
+    ids: torch.Tensor, attention: torch.Tensor | None, special_mask: torch.Tensor | None, vocab: TokenVocab
+) -> tuple[torch.Tensor, torch.Tensor, bool] | None:
+    """The masks and checks of a CPU batch in one compiled pass; None where that path does not apply (CUDA, float
+    masks, no numba) or a check failed (the torch path then names the error)."""
+    native = compiled_paths(ids)
+    masks = [m for m in (attention, special_mask) if m is not None]
+    if native is None or any(m.dtype.is_floating_point for m in masks):
+        return None
+    return native.scan_batch(ids, attention, special_mask, vocab.vocab_size, vocab.special_ids)
+
+
+def _masks_checked(
+    ids: torch.Tensor,
+    attention: torch.Tensor | None,
+    special_mask: torch.Tensor | None,
+    lengths: Any,
+    vocab: TokenVocab,
+    padding_side: str | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The real and special masks (bool), every value checked with tensor ops; a clear error at the first bad one."""
+    shape, device = tuple(ids.shape), ids.device
+    if attention is not None:
+        real = _check_values("attention_mask", attention).bool()
+    elif lengths is not None:
+        sizes = _as_tensor("lengths", lengths, device).reshape(-1) if not isinstance(lengths, int) else None
+        if sizes is None or not _is_integral(sizes) or sizes.shape[0] != shape[0]:
+            raise ValueError(f"lengths: expected {shape[0]} integer lengths (one per sample), got {lengths!r}")
+        if sizes.numel() and bool(((sizes < 0) | (sizes > shape[1])).any()):
+            raise ValueError(f"lengths: expected lengths in [0, L={shape[1]}], got {sizes.tolist()[:8]}")
+        real = torch.arange(shape[1], device=device)[None, :] < sizes[:, None]
+        if padding_side == "left":
+            real = real.flip(1)
+    else:
+        real = torch.ones(shape, dtype=torch.bool, device=device)
+    if real.numel() and _outside(ids, vocab.vocab_size):  # one min/max pass; the masked check only on a hit
+        bad = real & ((ids < 0) | (ids >= vocab.vocab_size if vocab.vocab_size is not None else False))
+        if bool(bad.any()):
+            sample, position = (int(v) for v in bad.nonzero()[0])
+            bound = f"[0, vocab_size={vocab.vocab_size})" if vocab.vocab_size is not None else ">= 0"
+            raise ValueError(
+                f"input_ids: expected token ids in {bound} at real (unpadded) positions, got "
+                f"{int(ids[sample, position])} at sample {sample}, position {position}"
+            )
+    if special_mask is not None:
+        special = _check_values("special_tokens_mask", special_mask).bool() & real
+    elif vocab.special_ids:
+        special = torch.isin(ids, torch.tensor(vocab.special_ids, device=device)) & real
+    else:
+        special = torch.zeros(shape, dtype=torch.bool, device=device)
+    return real, special
 
 
 def word_ids_from_offsets(offsets: torch.Tensor, special_tokens_mask: torch.Tensor) -> torch.Tensor:
@@ -283,40 +364,19 @@ def read_tokens(
         hint = " (use ids[None] for a single sequence)" if ids.dim() == 1 else ""
         raise ValueError(f"input_ids: expected a 2-D (N, L) batch of padded ids, got shape {tuple(ids.shape)}{hint}")
     shape, device = tuple(ids.shape), ids.device
-    mask_dtype = special_dtype = None
     if values.get("attention_mask") is not None and lengths is not None:
         raise ValueError("lengths: expected an attention_mask or lengths, not both")
-    if values.get("attention_mask") is not None:
-        mask = _check_mask("attention_mask", values["attention_mask"], shape, device)
-        mask_dtype, real = mask.dtype, mask.bool()
-    elif lengths is not None:
-        sizes = _as_tensor("lengths", lengths, device).reshape(-1) if not isinstance(lengths, int) else None
-        if sizes is None or not _is_integral(sizes) or sizes.shape[0] != shape[0]:
-            raise ValueError(f"lengths: expected {shape[0]} integer lengths (one per sample), got {lengths!r}")
-        if sizes.numel() and bool(((sizes < 0) | (sizes > shape[1])).any()):
-            raise ValueError(f"lengths: expected lengths in [0, L={shape[1]}], got {sizes.tolist()[:8]}")
-        real = torch.arange(shape[1], device=device)[None, :] < sizes[:, None]
-        if padding_side == "left":
-            real = real.flip(1)
-    else:
-        real = torch.ones(shape, dtype=torch.bool, device=device)
+    attention = _mask_tensor("attention_mask", values.get("attention_mask"), shape, device)
+    special_mask = _mask_tensor("special_tokens_mask", values.get("special_tokens_mask"), shape, device)
+    mask_dtype = None if attention is None else attention.dtype
+    special_dtype = None if special_mask is None else special_mask.dtype
     ids64 = ids.to(torch.int64)
-    if real.numel() and _outside(ids64, vocab.vocab_size):  # one min/max pass; the masked check only on a hit
-        bad = real & ((ids64 < 0) | (ids64 >= vocab.vocab_size if vocab.vocab_size is not None else False))
-        if bool(bad.any()):
-            sample, position = (int(v) for v in bad.nonzero()[0])
-            bound = f"[0, vocab_size={vocab.vocab_size})" if vocab.vocab_size is not None else ">= 0"
-            raise ValueError(
-                f"input_ids: expected token ids in {bound} at real (unpadded) positions, got "
-                f"{int(ids64[sample, position])} at sample {sample}, position {position}"
-            )
-    if values.get("special_tokens_mask") is not None:
-        special_mask = _check_mask("special_tokens_mask", values["special_tokens_mask"], shape, device)
-        special_dtype, special = special_mask.dtype, special_mask.bool() & real
-    elif vocab.special_ids:
-        special = torch.isin(ids64, torch.tensor(vocab.special_ids, device=device)) & real
+    scanned = _scan_on_host(ids64, attention, special_mask, vocab) if lengths is None else None
+    if scanned is not None:
+        real, special, detected_left = scanned
     else:
-        special = torch.zeros(shape, dtype=torch.bool, device=device)
+        real, special = _masks_checked(ids64, attention, special_mask, lengths, vocab, padding_side)
+        detected_left = bool(shape[1] and ((~real[:, 0]) & real[:, -1]).any())
     words = None
     if values.get("word_ids") is not None:
         words = _word_ids(values["word_ids"], shape, device)
@@ -326,7 +386,7 @@ def read_tokens(
         if tuple(offset_tensor.shape) != (*shape, 2):
             raise ValueError(f"offset_mapping: expected shape {(*shape, 2)}, got {tuple(offset_tensor.shape)}")
     if padding_side is None:
-        left = bool(shape[1] and ((~real[:, 0]) & real[:, -1]).any())
+        left = detected_left
     elif padding_side in ("left", "right"):
         left = padding_side == "left"
     else:

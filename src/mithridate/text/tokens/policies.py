@@ -10,7 +10,6 @@ the batch or the other samples. A `Dose` sets the chance a sample is touched (p)
 
 from __future__ import annotations
 
-import functools
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -20,7 +19,6 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ..._switch import native_enabled
 from ...dose import Dose, Schedule, as_schedule
 from ...rng import Key, as_index, new_seed
 from . import functional as F
@@ -39,6 +37,7 @@ from .batch import (
     Tokens,
     as_vocab,
     check_ids,
+    compiled_paths,
     encoding_word_ids,
     read_tokens,
     word_ids_from_offsets,
@@ -118,23 +117,6 @@ class TokenPlan:
 
 
 _ALLOWED: dict[tuple, torch.Tensor] = {}
-
-
-@functools.cache
-def _load_native() -> Any:
-    """Import the compiled paths (`_native`) once; None without numba or a writable cache folder."""
-    try:
-        from . import _native
-    except (ImportError, RuntimeError):  # pragma: no cover - numba missing, or no writable cache folder
-        return None
-    return _native
-
-
-def _native_for(tokens: Tokens) -> Any:
-    """The compiled paths for a CPU batch, unless MITHRIDATE_NATIVE=0 or numba is missing; else None."""
-    if tokens.ids.device.type != "cpu" or not native_enabled():
-        return None
-    return _load_native()
 
 
 class TokenPolicy(ABC):
@@ -457,7 +439,7 @@ class MaskedLM(TokenPolicy):
         return {"chosen": chosen, "action": action, "random_ids": random_ids}
 
     def _call_native(self, tokens, index, epoch, progress):
-        native = _native_for(tokens)
+        native = compiled_paths(tokens.ids)
         if native is None:
             return None
         n, device = tokens.shape[0], tokens.ids.device
@@ -563,7 +545,7 @@ class DenoisingNoise(TokenPolicy):
         return {"noise": noise, "drop": drop, "blank": blank}
 
     def _call_native(self, tokens, index, epoch, progress):
-        native = _native_for(tokens)
+        native = compiled_paths(tokens.ids)
         if native is None:
             return None
         n, device = tokens.shape[0], tokens.ids.device
