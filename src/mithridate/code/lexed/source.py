@@ -24,7 +24,7 @@ from pygments.util import ClassNotFound
 
 from ..python.source import CodeSyntaxError
 
-__all__ = ["LexToken", "LexedSource", "language_names", "lexer_for", "read_lexed"]
+__all__ = ["LexToken", "LexedSource", "language_names", "language_of", "lexer_for", "read_lexed"]
 
 
 @dataclass(frozen=True, slots=True)
