@@ -169,12 +169,14 @@ def outside_fstrings(tree: ast.AST) -> Iterator[ast.AST]:
 
 def statement_start(source: PythonSource, stmt: ast.stmt) -> int | None:
     """Where a statement begins (its first decorator's '@' for a decorated definition), or None when it does not
-    begin its line (after ';' or a compound header on the same line)."""
+    begin its line (after ';' or a compound header on the same line) or is an `elif`."""
     start = source.ast_offset(stmt.lineno, stmt.col_offset)
     decorators = getattr(stmt, "decorator_list", None)
     if decorators:
         first = decorators[0]
         start = source.text.rfind("@", 0, source.ast_offset(first.lineno, first.col_offset))
+    if isinstance(stmt, ast.If) and source.text.startswith("elif", start):
+        return None  # an `elif`: a branch of the `if` before it, not a statement of its own
     head = source.text[line_start(source.text, start) : start]
     return start if not head.strip() else None
 
@@ -381,7 +383,7 @@ class SwapIfElse(PythonOp):
             if not isinstance(node, ast.If) or not node.orelse:
                 continue
             start = statement_start(source, node)
-            if start is None or text.startswith("elif", start):
+            if start is None:
                 continue  # an elif: its test belongs to a chain
             orelse = node.orelse[0]
             if isinstance(orelse, ast.If) and text.startswith("elif", source.node_span(orelse)[0]):
@@ -678,6 +680,10 @@ class Indentation(PythonOp):
             if token.type == tokenize.INDENT:
                 return [Site(token.start)]
         return []
+
+    def site_offsets(self, source: Any) -> list[int]:
+        """Where each indented block starts (the one site, the file, reaches all of them)."""
+        return [token.start for token in self.parse(source).tokens if token.type == tokenize.INDENT]
 
     def edits(self, source: Any, draws: SampleDraws) -> list[Edit]:
         source = self.parse(source)

@@ -254,12 +254,16 @@ _IMPURE = (ast.Yield, ast.YieldFrom, ast.Await, ast.Global, ast.Nonlocal, ast.Im
 
 def runnable(function: ast.AST) -> bool:
     """Whether a function can be run on generated inputs: a plain `def` (no decorators, no generator, no
-    imports, no nested definitions) with at most four positional parameters and no free names but `SAFE_NAMES`."""
+    imports, no nested definitions, not a method) with at most four positional parameters and no free names but
+    `SAFE_NAMES`."""
     if not isinstance(function, ast.FunctionDef) or function.decorator_list:
         return False
     arguments = function.args
-    if arguments.vararg or arguments.kwarg or arguments.kwonlyargs or len(arguments.posonlyargs + arguments.args) > 4:
+    positional = arguments.posonlyargs + arguments.args
+    if arguments.vararg or arguments.kwarg or arguments.kwonlyargs or len(positional) > 4:
         return False
+    if positional and positional[0].arg in ("self", "cls"):
+        return False  # a method: generated inputs would only raise AttributeError
     bound = {arg.arg for arg in ast.walk(function) if isinstance(arg, ast.arg)}
     for node in ast.walk(function):
         if node is not function and isinstance(node, _IMPURE):
