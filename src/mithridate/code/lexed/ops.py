@@ -55,9 +55,9 @@ _PLAUSIBLE = {
     "VAR": _words("value item count total result data entry node current buffer offset length target origin config "
             "options state flag limit size temp record element token payload message response request input output "
             "cursor position width height prefix suffix counter candidate pending queue cache context parent child "
-            "index amount label field"),
+            "amount label field"),
     "FUNC": _words("compute process handle update build parse render load store transform validate resolve collect "
-             "convert normalize prepare dispatch merge visit check create remove insert lookup emit reset"),
+             "convert normalize prepare dispatch merge visit check create insert lookup emit reset"),
     "CLASS": _words("Manager Handler Builder Parser Record Container Registry Processor Adapter Controller Session "
               "Channel Worker Resolver Factory Entry Context"),
 }  # fmt: skip
