@@ -17,7 +17,7 @@ from pygments.token import Comment, String
 
 from ...text.strings import Edit, apply_edits
 from ..ops import CodeOp, SampleDraws
-from .rename import FAMILIES, renamable
+from .rename import FAMILIES, Renamable, renamable
 from .source import LexedSource, LexToken, language_of, lexer_for, read_lexed
 
 __all__ = ["OPS", "LexedFaulty", "LexedFormat", "LexedOp", "LexedRename", "code_units"]
@@ -85,9 +85,10 @@ class LexedRename(LexedOp):
     def sites(self, source: LexedSource) -> int:
         return len(renamable(source))
 
-    def mapping(self, source: LexedSource, draws: SampleDraws) -> dict[str, str]:
-        """Old name -> new name for this sample (the draws' stream 0 chooses the names, stream 1 the words)."""
-        names = renamable(source)
+    def mapping(self, source: LexedSource, draws: SampleDraws, names: list[Renamable] | None = None) -> dict[str, str]:
+        """Old name -> new name for this sample (the draws' stream 0 chooses the names, stream 1 the words);
+        `names`: `renamable(source)` when already computed."""
+        names = renamable(source) if names is None else names
         chosen = [names[k] for k in draws.chosen(len(names), 0)]
         taken = set(re.findall(r"[A-Za-z_]\w*", source.text))
         out: dict[str, str] = {}
@@ -114,12 +115,13 @@ class LexedRename(LexedOp):
         return out
 
     def edits(self, source: LexedSource, draws: SampleDraws) -> list[Edit]:
-        mapping = self.mapping(source, draws)
+        names = renamable(source)
+        mapping = self.mapping(source, draws, names)
         if not mapping:
             return []
         edits = [
             Edit(start, end, mapping[item.name], self.name)
-            for item in renamable(source)
+            for item in names
             if item.name in mapping
             for start, end in item.spans
         ]

@@ -39,21 +39,33 @@ class LexToken:
     @property
     def blank(self) -> bool:
         """Whether the token is layout: a Text or Whitespace token made of whitespace only."""
-        return (self.type in Whitespace or self.type in Text) and self.string.isspace()
+        return _flags(self.type)[0] and self.string.isspace()
 
     @property
     def code(self) -> bool:
         """Whether the token is code proper: not layout, a comment, a string or preprocessor line, or an error."""
-        kind = self.type
-        return not (self.blank or kind in Comment or kind in String or kind in Error)
+        return _flags(self.type)[1] and not self.blank
 
     @property
     def operator(self) -> bool:
-        return self.type in Operator or self.type in Punctuation
+        """An operator or punctuation made of symbols (not a word operator such as `new`, `typeof`, `in`)."""
+        return _flags(self.type)[2] and not (self.string[:1].isalnum() or self.string[:1] in "_$")
 
     @property
     def name(self) -> bool:
-        return self.type in Name
+        return _flags(self.type)[3]
+
+
+@functools.lru_cache(maxsize=1024)
+def _flags(kind: _TokenType) -> tuple[bool, bool, bool, bool]:
+    """(may be layout, may be code, operator or punctuation, name) of a token type: Pygments' `in` on token types
+    walks the type's parents, so each type is asked once."""
+    return (
+        kind in Whitespace or kind in Text,
+        not (kind in Comment or kind in String or kind in Error),
+        kind in Operator or kind in Punctuation,
+        kind in Name,
+    )
 
 
 @functools.cache
