@@ -116,7 +116,7 @@ def test_scopes_are_told_apart():
 
 def test_bad_input():
     assert not alpha_equivalent("x = 1\n", "x = (\n")
-    assert not alpha_equivalent("x = 1\n", "this is not python")
+    assert not alpha_equivalent("x = 1\n", "this is not python?")
     with pytest.raises(CodeSyntaxError, match="expected Python code that parses"):
         alpha_equivalent("def (:\n", "x = 1\n")
     with pytest.raises(TypeError, match="original: expected Python source"):

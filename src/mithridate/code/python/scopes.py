@@ -76,8 +76,11 @@ class Occurrence:
 
     @property
     def position(self) -> tuple[int, int, int]:
-        """(line, column, index) of the node: the order of appearance in the file."""
-        return (getattr(self.node, "lineno", 0), getattr(self.node, "col_offset", 0), self.index)
+        """(line, column, index) of the node: the order of appearance in the file (a pattern's capture at its end)."""
+        node = self.node
+        if isinstance(node, (ast.MatchMapping, ast.MatchAs)):
+            return (node.end_lineno or 0, node.end_col_offset or 0, self.index)
+        return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0), self.index)
 
 
 @dataclass(eq=False)
