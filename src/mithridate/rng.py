@@ -109,6 +109,17 @@ def as_index(index: object, n: int, device: torch.device | str | None = None) ->
     """
     if type(index) is int and n == 1 and 0 <= index < 2**63:  # one image per call (a Dataset transform)
         return to_device(torch.tensor([index], dtype=torch.int64), device)
+    if (  # the common case of a DataLoader's batch on the host, checked with one numpy pass
+        type(index) is torch.Tensor
+        and index.dtype == torch.int64
+        and index.device.type == "cpu"
+        and index.dim() == 1
+        and index.shape[0] == n
+        and (device is None or getattr(device, "type", device) == "cpu")
+    ):
+        if n and int(index.numpy().min()) < 0:
+            raise ValueError("index: expected non-negative sample indices, got a negative one")
+        return index
     if isinstance(index, torch.Tensor):
         tensor = index
         integral = not (tensor.dtype.is_floating_point or tensor.dtype == torch.bool or tensor.is_complex())

@@ -116,30 +116,108 @@ def _masked_lm(
 
 
 @njit(nogil=True, cache=True)
+def _kept_counts(ids, real, special, words, has_words, index, keys0, keys1, p, strength, drop_rate, salt):
+    """Each row's output length under DenoisingNoise (its real tokens less those of the dropped units): the same
+    draws as `_denoise`, so that the output can be allocated at its final width."""
+    n, length = ids.shape
+    unit_tokens = np.zeros(length + 1, np.int64)
+    kept_counts = np.zeros(n, np.int64)
+    for i in range(n):
+        count = 0
+        real_count = 0
+        previous = False
+        for j in range(length):
+            if not real[i, j]:
+                previous = False
+                continue
+            real_count += 1
+            if special[i, j]:
+                previous = False
+                continue
+            start = True
+            if has_words and previous:
+                start = not (words[i, j] == words[i, j - 1] and words[i, j] >= 0)
+            previous = True
+            if start:
+                unit_tokens[count] = 0
+                count += 1
+            unit_tokens[count - 1] += 1
+        kept = real_count
+        touched = _uniform64(base_word(index[i], keys0[0]), salt[0, 0]) < p[i] and strength[i] > 0
+        dropping = min(max(drop_rate * strength[i], 0.0), 1.0) if touched else 0.0
+        if dropping > 0.0 and count > 0:
+            drop_base = base_word(index[i], keys0[2])
+            lost = 0
+            dropped = 0
+            for u in range(count):
+                if _uniform64(drop_base, salt[2, u]) < dropping:
+                    dropped += 1
+                    lost += unit_tokens[u]
+            if dropped == count:  # XLM keeps at least one word
+                spared = (_word(base_word(index[i], keys0[3]), salt[3, 0]) * np.int64(count)) >> 32
+                lost -= unit_tokens[spared]
+            kept -= lost
+        kept_counts[i] = kept
+    return kept_counts
+
+
+@njit(nogil=True, cache=True)
+def _denoise_all(
+    ids, real, special, words, has_words, index, keys0, keys1, p, strength, shuffle_rate, drop_rate, blank_rate,
+    mask_id, pad_id, left, mask_like, special_like,
+):  # fmt: skip
+    """DenoisingNoise's outputs at their final width (the longest output): ids, attention, special, source map
+    and labels (the labels at the input's width); the masks in the dtypes of `mask_like` and `special_like`."""
+    n, length = ids.shape
+    salt = _salts(keys1, length + 1)
+    kept_counts = _kept_counts(ids, real, special, words, has_words, index, keys0, keys1, p, strength, drop_rate, salt)
+    most = 0
+    for i in range(n):
+        most = max(most, kept_counts[i])
+    out = np.empty((n, most), np.int64)
+    out_real = np.empty((n, most), mask_like.dtype)
+    out_special = np.empty((n, most), special_like.dtype)
+    source = np.empty((n, most), np.int64)
+    labels = np.empty((n, length), np.int64)
+    _denoise(
+        ids, real, special, words, has_words, index, keys0, keys1, p, strength, shuffle_rate, drop_rate, blank_rate,
+        mask_id, pad_id, left, out, out_real, out_special, source, labels, kept_counts, salt,
+    )  # fmt: skip
+    return out, out_real, out_special, source, labels
+
+
+@njit(nogil=True, cache=True)
 def _denoise(
     ids, real, special, words, has_words, index, keys0, keys1, p, strength, shuffle_rate, drop_rate, blank_rate,
-    mask_id, pad_id, left, out, out_real, out_special, source, labels, kept_counts,
+    mask_id, pad_id, left, out, out_real, out_special, source, labels, kept_counts, salt,
 ):  # fmt: skip
-    """DenoisingNoise's draw and apply into (N, L) buffers (right-aligned when `left`); streams in keys: gate,
-    shuffle, drop, keep, blank. kept_counts receives each row's output length."""
+    """DenoisingNoise's draw and apply into (N, W) buffers, W the longest output (right-aligned when `left`);
+    streams in keys: gate, shuffle, drop, keep, blank; kept_counts: each row's output length (`_kept_counts`)."""
     n, length = ids.shape
+    width = out.shape[1]
     units = np.empty(length, np.int64)
-    unit_tokens = np.zeros(length + 1, np.int64)
     noise = np.empty(length + 1, np.float64)
     drop = np.empty(length + 1, np.bool_)
     blank = np.empty(length + 1, np.bool_)
     order = np.empty(length, np.int64)
     score = np.empty(length, np.float64)
     segment = np.empty(length, np.int64)
-    salt = _salts(keys1, length + 1)
     for i in range(n):
+        # The span [lo, hi) from the first to the last real position; outside it only padding (filled in bulk).
+        lo, hi = 0, length
+        while hi > 0 and not real[i, hi - 1]:
+            hi -= 1
+        while lo < hi and not real[i, lo]:
+            lo += 1
+        labels[i, :lo] = -100
+        labels[i, hi:] = -100
         # One pass: labels, units (as `_draws.unit_index`), each unit's tokens, the content in order.
         count = 0
         m = 0
         seg = 0
         real_count = 0
         previous = False
-        for j in range(length):
+        for j in range(lo, hi):
             is_real = real[i, j]
             labels[i, j] = ids[i, j] if is_real else -100
             content = is_real and not special[i, j]
@@ -156,10 +234,8 @@ def _denoise(
                 start = not (words[i, j] == words[i, j - 1] and words[i, j] >= 0)
             previous = True
             if start:
-                unit_tokens[count] = 0
                 count += 1
             units[j] = count - 1
-            unit_tokens[count - 1] += 1
             order[m] = j
             segment[m] = seg
             m += 1
@@ -169,24 +245,29 @@ def _denoise(
         shuffle = shuffle_rate * s if touched else 0.0
         dropping = min(max(drop_rate * s, 0.0), 1.0) if touched else 0.0
         blanking = min(max(blank_rate * s, 0.0), 1.0) if touched else 0.0
-        shuffle_base = base_word(index[i], keys0[1])
-        drop_base = base_word(index[i], keys0[2])
-        blank_base = base_word(index[i], keys0[4])
         dropped = 0
-        for u in range(count):
-            noise[u] = _uniform64(shuffle_base, salt[1, u]) * shuffle
-            drop[u] = _uniform64(drop_base, salt[2, u]) < dropping
-            if drop[u]:
-                dropped += 1
-            blank[u] = _uniform64(blank_base, salt[4, u]) < blanking
+        if shuffle != 0.0:
+            shuffle_base = base_word(index[i], keys0[1])
+            for u in range(count):
+                noise[u] = _uniform64(shuffle_base, salt[1, u]) * shuffle
+        if dropping > 0.0:
+            drop_base = base_word(index[i], keys0[2])
+            for u in range(count):
+                drop[u] = _uniform64(drop_base, salt[2, u]) < dropping
+                if drop[u]:
+                    dropped += 1
+        else:
+            drop[:count] = False
+        if blanking > 0.0:
+            blank_base = base_word(index[i], keys0[4])
+            for u in range(count):
+                blank[u] = _uniform64(blank_base, salt[4, u]) < blanking
+        else:
+            blank[:count] = False
         if count > 0 and dropped == count:  # XLM keeps at least one word
             keep_base = base_word(index[i], keys0[3])
             drop[(_word(keep_base, salt[3, 0]) * np.int64(count)) >> 32] = False
-        kept = real_count
-        for u in range(count):
-            if drop[u]:
-                kept -= unit_tokens[u]
-        kept_counts[i] = kept
+        kept = kept_counts[i]
         # Shuffle: content positions sorted stably by (segment, unit + noise); specials stay.
         if shuffle != 0.0:
             for a in range(m):
@@ -198,15 +279,15 @@ def _denoise(
                     order[b + 1], score[b + 1], segment[b + 1] = order[b], score[b], segment[b]
                     b -= 1
                 order[b + 1], score[b + 1], segment[b + 1] = position, key_score, key_segment
-        # Dropout and packing (content slot c takes order[c]), then blanking.
-        at = length - kept if left else 0
-        for j in range(at):
-            out[i, j] = pad_id
-            out_real[i, j] = False
-            out_special[i, j] = False
-            source[i, j] = -1
+        # Dropout and packing (content slot c takes order[c]), then blanking; padding around, in bulk.
+        first = width - kept if left else 0
+        out[i, :first] = pad_id
+        out_real[i, :first] = False
+        out_special[i, :first] = False
+        source[i, :first] = -1
+        at = first
         c = 0
-        for j in range(length):
+        for j in range(lo, hi):
             if not real[i, j]:
                 continue
             if units[j] < 0:
@@ -223,11 +304,10 @@ def _denoise(
             source[i, at] = origin
             out[i, at] = mask_id if unit >= 0 and mask_id >= 0 and blank[unit] else ids[i, origin]
             at += 1
-        for j in range(at, length):
-            out[i, j] = pad_id
-            out_real[i, j] = False
-            out_special[i, j] = False
-            source[i, j] = -1
+        out[i, at:] = pad_id
+        out_real[i, at:] = False
+        out_special[i, at:] = False
+        source[i, at:] = -1
 
 
 @njit(nogil=True, cache=True)
@@ -311,8 +391,17 @@ def _words(words: torch.Tensor | None, shape: tuple[int, int]) -> tuple[np.ndarr
     return np.ascontiguousarray(words.to(torch.int64).numpy()), True
 
 
-def _array(tensor: torch.Tensor, dtype) -> np.ndarray:
-    return np.ascontiguousarray(tensor.numpy(), dtype=dtype)
+@functools.lru_cache(maxsize=32)
+def _like(dtype: torch.dtype | None) -> np.ndarray:
+    """An empty array of the numpy dtype of a torch dtype (bool for None or a dtype numpy lacks, as bfloat16)."""
+    try:
+        return torch.empty(0, dtype=dtype or torch.bool).numpy()
+    except TypeError:
+        return np.empty(0, np.bool_)
+
+
+def _array(values: torch.Tensor | np.ndarray, dtype) -> np.ndarray:
+    return np.ascontiguousarray(values.numpy() if isinstance(values, torch.Tensor) else values, dtype=dtype)
 
 
 def masked_lm(
@@ -349,28 +438,19 @@ def denoise(
     mask_id,
     pad_id,
     left,
+    mask_dtype: torch.dtype | None = None,
+    special_dtype: torch.dtype | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """DenoisingNoise's ids, attention, special, labels and source map for CPU tensors, re-padded to the longest
-    output; streams: gate, shuffle, drop, keep, blank."""
+    output; streams: gate, shuffle, drop, keep, blank. The attention and special masks come in `mask_dtype` and
+    `special_dtype` (bool for None), so that writing the output converts nothing."""
     keys0, keys1 = _keys(key, streams)
     word_array, has_words = _words(words, tuple(ids.shape))
-    ids_array = _array(ids, np.int64)
-    special_array = _array(special, np.bool_)
-    n, length = ids_array.shape
-    out = np.empty_like(ids_array)
-    out_real = np.empty((n, length), np.bool_)
-    out_special = np.empty((n, length), np.bool_)
-    source = np.empty((n, length), np.int64)
-    labels = np.empty_like(ids_array)
-    kept = np.zeros(n, np.int64)
-    _denoise(
-        ids_array, _array(real, np.bool_), special_array, word_array, has_words, _array(index, np.int64), keys0,
-        keys1, _array(p, np.float64), _array(strength, np.float64), float(shuffle_rate), float(drop_rate),
-        float(blank_rate), -1 if mask_id is None else int(mask_id), int(pad_id), bool(left), out, out_real,
-        out_special, source, labels, kept,
+    outputs = _denoise_all(
+        _array(ids, np.int64), _array(real, np.bool_), _array(special, np.bool_), word_array, has_words,
+        _array(index, np.int64), keys0, keys1, _array(p, np.float64), _array(strength, np.float64),
+        float(shuffle_rate), float(drop_rate), float(blank_rate), -1 if mask_id is None else int(mask_id),
+        int(pad_id), bool(left), _like(mask_dtype), _like(special_dtype),
     )  # fmt: skip
-    most = int(kept.max()) if n else 0
-    columns = slice(length - most, length) if left else slice(0, most)
-    parts = (out, out_real, out_special, source)
-    ids_out, real_out, special_out, source_out = (torch.from_numpy(np.ascontiguousarray(a[:, columns])) for a in parts)
-    return ids_out, real_out, special_out, torch.from_numpy(labels), source_out
+    ids_out, real_out, special_out, source_out, labels = (torch.from_numpy(a) for a in outputs)
+    return ids_out, real_out, special_out, labels, source_out

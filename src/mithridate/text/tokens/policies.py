@@ -189,12 +189,12 @@ class TokenPolicy(ABC):
 
     # Sampling ----------------------------------------------------------------------------------------------------
 
-    def _doses(self, progress: Any, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-        """(p, strength) per sample, float64 (n,): one progress for all, or one per sample (a floating tensor)."""
+    def _dose_arrays(self, progress: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(p, strength) per sample as float64 arrays (n,): one progress for all, or one per sample (a floating
+        tensor)."""
         if not isinstance(progress, torch.Tensor):
             dose = self.schedule(self.progress if progress is None else progress)
-            full = torch.full((n,), 0.0, dtype=torch.float64, device=device)
-            return full + dose.p, full + dose.strength
+            return np.full(n, float(dose.p)), np.full(n, float(dose.strength))
         if progress.shape != (n,) or not progress.dtype.is_floating_point:
             raise ValueError(
                 f"progress: expected a number or a floating tensor of one progress per sample, shape ({n},), "
@@ -204,8 +204,12 @@ class TokenPolicy(ABC):
         if values.size and not ((values >= 0.0) & (values <= 1.0)).all():  # NaN fails too
             raise ValueError(f"progress: expected training progress in [0, 1], got values from {values.min()}")
         p, strength = self.schedule.doses(values)
-        as_tensor = lambda a: torch.as_tensor(np.asarray(a, dtype=np.float64), device=device)  # noqa: E731
-        return as_tensor(p), as_tensor(strength)
+        return np.asarray(p, dtype=np.float64), np.asarray(strength, dtype=np.float64)
+
+    def _doses(self, progress: Any, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        """(p, strength) per sample, float64 tensors (n,) on `device` (see `_dose_arrays`)."""
+        p, strength = self._dose_arrays(progress, n)
+        return torch.from_numpy(p).to(device), torch.from_numpy(strength).to(device)
 
     def _key(self, n: int, index: Any, epoch: int, device: torch.device) -> tuple[Key, torch.Tensor]:
         epoch = _check_int("epoch", epoch, 0)
@@ -444,7 +448,7 @@ class MaskedLM(TokenPolicy):
             return None
         n, device = tokens.shape[0], tokens.ids.device
         key, index_tensor = self._key(n, index, epoch, device)
-        p, strength = self._doses(progress, n, device)
+        p, strength = self._dose_arrays(progress, n)
         words = self._word_ids(tokens)
         allowed = self._allowed_ids(device) if self.random_replace_prob > 0 else None
         mask_p, random_p = self.mask_replace_prob, self.mask_replace_prob + self.random_replace_prob
@@ -550,13 +554,14 @@ class DenoisingNoise(TokenPolicy):
             return None
         n, device = tokens.shape[0], tokens.ids.device
         key, index_tensor = self._key(n, index, epoch, device)
-        p, strength = self._doses(progress, n, device)
+        p, strength = self._dose_arrays(progress, n)
         words = self._word_ids(tokens)
         mask_id = self.vocab.mask_token_id if self.word_blank > 0 else None
         return native.denoise(
             tokens.ids, tokens.real, tokens.special, words, key, index_tensor,
             (_GATE, _SHUFFLE, _DROP, _KEEP, _BLANK), p, strength, self.word_shuffle, self.word_dropout,
-            self.word_blank, mask_id, self.vocab.pad_token_id, tokens.left,
+            self.word_blank, mask_id, self.vocab.pad_token_id, tokens.left, tokens.mask_dtype or torch.int64,
+            tokens.special_dtype or torch.int64,
         )  # fmt: skip
 
     def _apply(self, tokens, plan):
