@@ -189,8 +189,13 @@ class CodePolicy:
         """Noised sources: each sample draws its own op and edits, reproducibly (see `sample`)."""
         return [out.text for out in self.augment(sources, index=index, epoch=epoch, progress=progress)]
 
+    def __str__(self) -> str:
+        from .policy_string import format_code_policy
+
+        return format_code_policy(self)
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(ops={self.ops}, dose={self.dose}, seed={self.seed})"
+        return f"{type(self).__name__}({str(self)!r}, seed={self.seed})"
 
 
 class OpPolicy(CodePolicy):
