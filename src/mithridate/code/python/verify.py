@@ -275,7 +275,12 @@ def runnable(function: ast.AST) -> bool:
 
 
 def _compiled(function: ast.FunctionDef) -> Callable[..., Any]:
-    module = ast.Module([copy.deepcopy(function)], [])
+    function = copy.deepcopy(function)
+    function.returns = None  # annotations are evaluated at definition time and may name anything
+    for arg in ast.walk(function.args):
+        if isinstance(arg, ast.arg):
+            arg.annotation = None
+    module = ast.Module([function], [])
     ast.fix_missing_locations(module)
     namespace: dict[str, Any] = {"__builtins__": builtins}
     with warnings.catch_warnings():
@@ -376,7 +381,7 @@ def _runs(before: ast.AST, after: ast.AST, examples: int, max_functions: int) ->
     for a, b in _changed_pairs(before, after)[:max_functions]:
         try:
             n, d = compare_functions(a, b, examples)
-        except SyntaxError:
+        except Exception:  # the definition itself fails (a default value, a name bound only later)
             continue
         ran, compared, differed = ran + 1, compared + n, differed + d
     return ran, compared, differed
