@@ -336,3 +336,14 @@ def test_inputs_are_not_mutated_and_untokenize_round_trip_holds():
     assert source.text == before
     text = rename(PYTHON_311)
     assert tokenize.untokenize(tokenize.generate_tokens(io.StringIO(text).readline)) == text
+
+
+def test_measure_runs_on_a_few_files():
+    from mithridate.code.python.measure import format_report, measure
+
+    report = measure(limit=3)
+    assert report["files"] == 3 and report["tokens"] > 0
+    for label in ("rename", "rename (all)", "rename plausible"):
+        row = report["ops"][label]
+        assert row["verified"] == row["compiled"] == row["changed"] > 0
+    assert "| faulty |" in format_report(report)
