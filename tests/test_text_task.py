@@ -134,17 +134,36 @@ def test_bad_folders_get_clear_errors(tmp_path):
         load_text_splits(tmp_path)
 
 
-def test_a_hugging_face_folder_without_datasets_says_what_to_install(tmp_path):
-    try:
-        import datasets  # noqa: F401
-
-        pytest.skip("datasets is installed: the error path is not reachable")
-    except ImportError:
-        pass
+def test_a_hugging_face_folder_without_datasets_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "datasets", None)  # `import datasets` raises ImportError
     (tmp_path / "dataset_dict.json").write_text('{"splits": ["train", "validation"]}')
     assert is_text_data(tmp_path)
     with pytest.raises(DatasetError, match=r"needs the `datasets` package \(pip install datasets\)"):
         load_text_splits(tmp_path)
+
+
+def test_hugging_face_folders_load_with_their_class_names(tmp_path):
+    datasets = pytest.importorskip("datasets", reason="the `datasets` package (dev extra) reads save_to_disk folders")
+    label = datasets.ClassLabel(names=["neg", "pos"])
+    features = datasets.Features({"sentence": datasets.Value("string"), "label": label})
+    train = datasets.Dataset.from_dict({"sentence": ["bad", "good", "fine", "awful"], "label": [0, 1, 1, 0]}, features)
+    dev = datasets.Dataset.from_dict({"sentence": ["great", "poor"], "label": [1, 0]}, features)
+    datasets.DatasetDict({"train": train, "validation": dev}).save_to_disk(str(tmp_path / "dict"))
+    assert is_text_data(tmp_path / "dict")
+    loaded_train, loaded_dev = load_text_splits(tmp_path / "dict")
+    assert loaded_train.texts == ["bad", "good", "fine", "awful"] and list(loaded_train.classes) == ["neg", "pos"]
+    assert loaded_train.labels.tolist() == [0, 1, 1, 0]
+    assert loaded_dev is not None and loaded_dev.texts == ["great", "poor"] and loaded_dev.labels.tolist() == [1, 0]
+    train.save_to_disk(str(tmp_path / "one"))
+    only, none = load_text_splits(tmp_path / "one")
+    assert none is None and only.texts == train["sentence"]
+    datasets.DatasetDict({"validation": dev}).save_to_disk(str(tmp_path / "no_train"))
+    with pytest.raises(DatasetError, match="expected a 'train' split"):
+        load_text_splits(tmp_path / "no_train")
+    other = datasets.Dataset.from_dict({"body": ["x"], "label": [0]})
+    other.save_to_disk(str(tmp_path / "columns"))
+    with pytest.raises(DatasetError, match="body"):
+        load_text_splits(tmp_path / "columns")
 
 
 # Dispatch and the image hashes.
