@@ -1,5 +1,6 @@
 """`mithridate bench`: throughput side by side with torchvision, albumentations, kornia, torchaug, imagecorruptions
-(`--modality image`, the default), or with nlpaug and transformers' MLM collator (`--modality text`).
+(`--modality image`, the default), with nlpaug and transformers' MLM collator (`--modality text`), or beside
+tokenize's round trip (`--modality code`).
 
 Declares the flags and writes the outputs; the timing itself is `mithridate.bench` and `mithridate.bench.text`
 (one process per peer library). The SIDE:BATCH and thread-count types are bench's own, so they live here.
@@ -66,11 +67,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "Peers that are not installed are skipped with a line saying so (pip install -e '.[bench]'). "
             "--modality text: string noise against nlpaug at the same per-unit rates, BERT masking against "
             "transformers' DataCollatorForLanguageModeling, and the token-level denoising noise, on the first N "
-            "SST-2 sentences, one thread; writes NAME.md and NAME.json."
+            "SST-2 sentences, one thread; writes NAME.md and NAME.json. --modality code: every code op on N "
+            "standard-library files beside tokenize's round trip (the token-level ops on npm's JavaScript beside "
+            "Pygments' lexing), one thread; writes NAME.md and NAME.json."
         ),
     )
     parser.add_argument(
-        "--modality", default="image", choices=("image", "text"), help="what to benchmark (default: image)"
+        "--modality", default="image", choices=("image", "text", "code"), help="what to benchmark (default: image)"
     )
     parser.add_argument("--device", default=None, choices=("cpu", "cuda"), help="image only (default: cpu)")
     parser.add_argument(
@@ -107,18 +110,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="text only: TSV file of sentences (SST-2's label/sentence), or a folder with train.tsv (default: "
         "../shared/data/sst2/train.tsv; a built-in corpus, said in the output, where it is missing)",
     )
-    parser.add_argument("--n", type=positive_int, default=None, help="text only: the first N sentences (default: 2000)")
+    parser.add_argument(
+        "--n",
+        type=positive_int,
+        default=None,
+        help="text: the first N sentences (default: 2000); code: N standard-library files spread over the sorted "
+        "list (default: 200)",
+    )
     parser.add_argument(
         "--batch", type=positive_int, default=None, help="text only: sentences per token batch (default: 256)"
     )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"), help="folder of the outputs")
     parser.add_argument(
-        "--name", default=None, help="file name of the outputs (default: bench_<device>; text: bench_text)"
+        "--name",
+        default=None,
+        help="file name of the outputs (default: bench_<device>; text: bench_text; code: bench_code)",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a smoke run: 32:16, one thread, one repetition (text: 48 sentences in batches of 16)",
+        help="a smoke run: 32:16, one thread, one repetition (text: 48 sentences in batches of 16; code: 10 files)",
     )
     parser.set_defaults(run=run)
 
@@ -155,10 +166,28 @@ def _run_text(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_code(args: argparse.Namespace) -> int:
+    """The code benchmark: time every code op, print the Markdown table and write NAME.md and NAME.json."""
+    from ..bench.code import CodeBenchSettings, run_code_bench, write_code_outputs
+
+    _refuse(args, (*IMAGE_ONLY, "data", "batch", "libraries", "groups", "threads"), "code")
+    quick = args.quick
+    settings = CodeBenchSettings(
+        limit=args.n or (10 if quick else 200), js_limit=3 if quick else 30, repeats=1 if quick else args.repeats
+    )
+    result = run_code_bench(settings, echo=lambda line: print(line, file=sys.stderr))
+    paths = write_code_outputs(result, args.out, args.name or "bench_code")
+    print(paths["markdown"].read_text())
+    print(f"wrote {paths['markdown']}, {paths['json']}", file=sys.stderr)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Time every case, print the Markdown table and write the outputs; returns the exit status."""
     if args.modality == "text":
         return _run_text(args)
+    if args.modality == "code":
+        return _run_code(args)
     from ..bench import BenchSettings, run_bench
     from ..bench.cases import GROUPS
     from ..bench.libraries import LIBRARIES
