@@ -2,7 +2,7 @@
 once per sweep (`prepare`), builds its reference model, sets a policy to a dose, trains one epoch at a time
 with the policy applied to each batch (with the sample indices and the epoch), and measures a model (clean
 accuracy, accuracy under each corruption, affinity). The sweep (`studies.sweep`) drives any task the same
-way; `task_for(spec)` picks the task of a spec's data (`tasks.image`, `tasks.text`)."""
+way; `task_for(spec)` picks the task of a spec's data (`tasks.image`, `tasks.text`, `tasks.code`)."""
 
 from __future__ import annotations
 
@@ -70,13 +70,20 @@ class Task(Protocol):
 
 
 def task_for(spec: SweepSpec) -> Task:
-    """The task of a spec's data: text for a TSV, CSV or JSON Lines file, a folder with `train.*` text files
-    or a Hugging Face `save_to_disk` folder (`mithridate.data.text.is_text_data`), or a text model (so a
-    resolved spec finds its task where the data folder is absent, e.g. on a Ray worker); images otherwise
-    ('digits', image folders, CIFAR-10 batches)."""
+    """The task of a spec's data: code for "stdlib" or a folder of `.py` files, optionally with ":verb" or ":bug"
+    (`mithridate.data.code.is_code_data`), or a code model; text for a TSV, CSV or JSON Lines file, a folder
+    with `train.*` text files or a Hugging Face `save_to_disk` folder (`mithridate.data.text.is_text_data`), or
+    a text model (so a resolved spec finds its task where the data folder is absent, e.g. on a Ray worker);
+    images otherwise ('digits', image folders, CIFAR-10 batches)."""
+    from ...data.code import is_code_data
     from ...data.text import is_text_data
+    from .code.models import MODELS as CODE_MODELS
     from .text.models import MODELS as TEXT_MODELS
 
+    if spec.model in CODE_MODELS or (spec.data != "digits" and is_code_data(spec.data)):
+        from .code import CodeTask
+
+        return CodeTask()
     if spec.model in TEXT_MODELS or (spec.data != "digits" and is_text_data(spec.data)):
         from .text import TextTask
 
