@@ -42,6 +42,14 @@ def test_normal_form_undoes_each_rewrite():
     assert same_normal_form(loop, REWRITES["for_while"]().edits and _rewrite("for_while", loop))
 
 
+def test_normal_form_folds_loops_before_dropping_dead_stores_and_matches_functions_by_name():
+    source = "def f(n):\n    for i in range(n):\n        x = 1\n"
+    assert same_normal_form(source, _rewrite("for_while", source))
+    twice = "def g(a: int):\n    if a:\n        def h():\n            return 1\n"
+    twice += "    else:\n        def h():\n            return a\n    return h()\n"  # h twice: not matched by order
+    assert verify(REWRITES["swap_if"](), twice, _rewrite("swap_if", twice)).ok
+
+
 def _rewrite(name: str, source: str) -> str:
     return OpPolicy(REWRITES[name](), seed=0)([source], index=[0])[0]
 

@@ -111,9 +111,10 @@ def _single_name(node: ast.stmt) -> str | None:
 class _Normal(ast.NodeTransformer):
     """Undoes the control-flow rewrites, by steps that keep the meaning (see `normal_form`)."""
 
-    def __init__(self, counts: Counter[str]) -> None:
+    def __init__(self, counts: Counter[str], fold_only: bool = False) -> None:
         self.counts = counts
         self.functions = 0
+        self.fold_only = fold_only
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         self.functions += 1
@@ -125,7 +126,9 @@ class _Normal(ast.NodeTransformer):
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         self.generic_visit(node)
-        if len(node.ops) != 1 or not (_pure_operand(node.left) and _pure_operand(node.comparators[0])):
+        if self.fold_only or len(node.ops) != 1:
+            return node
+        if not (_pure_operand(node.left) and _pure_operand(node.comparators[0])):
             return node
         op, left, right = node.ops[0], node.left, node.comparators[0]
         if type(op) in _MIRROR:
@@ -136,6 +139,8 @@ class _Normal(ast.NodeTransformer):
 
     def visit_If(self, node: ast.If) -> ast.AST:
         self.generic_visit(node)
+        if self.fold_only:
+            return node
         while node.orelse and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not):
             node = ast.If(node.test.operand, node.orelse, node.body)
         return node
@@ -158,7 +163,7 @@ class _Normal(ast.NodeTransformer):
                 out.append(folded)
                 i += 3
                 continue
-            if self._dead(stmt):
+            if not self.fold_only and self._dead(stmt):
                 i += 1
                 continue
             out.append(stmt)
@@ -227,7 +232,9 @@ def normal_form(tree: ast.AST) -> ast.AST:
     pass` and unused constant assignments in functions dropped, and the rewritten `while` over an explicit
     iterator folded back into its `for`. Each step keeps the meaning (for built-in operand types)."""
     tree = copy.deepcopy(tree)
-    return _Normal(_name_counts(tree)).visit(tree)
+    counts = _name_counts(tree)
+    tree = _Normal(counts, fold_only=True).visit(tree)  # loops first: dead stores inside them would hide them
+    return _Normal(counts).visit(tree)
 
 
 def without_docstrings(tree: ast.AST) -> ast.AST:
@@ -365,12 +372,19 @@ def compare_functions(
 
 
 def _changed_pairs(before: ast.AST, after: ast.AST) -> list[tuple[ast.FunctionDef, ast.FunctionDef]]:
-    """Runnable functions of `before` whose tree changed, with their version in `after` (matched in order)."""
+    """Runnable functions of `before` whose tree changed, with their version in `after` (matched by name; a name
+    defined twice, as in two branches of an `if` that a rewrite may swap, is left out)."""
     old = [n for n in ast.walk(before) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
     new = [n for n in ast.walk(after) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    if [n.name for n in old] != [n.name for n in new]:
+    once = Counter(n.name for n in old)
+    matched = {n.name: n for n in new if once[n.name] == 1}
+    if Counter(n.name for n in new) != once:
         return []
-    return [(a, b) for a, b in zip(old, new, strict=True) if runnable(a) and ast.dump(a) != ast.dump(b)]
+    return [
+        (a, matched[a.name])
+        for a in old
+        if once[a.name] == 1 and runnable(a) and ast.dump(a) != ast.dump(matched[a.name])
+    ]
 
 
 def _runs(before: ast.AST, after: ast.AST, examples: int, max_functions: int) -> tuple[int, int, int]:
