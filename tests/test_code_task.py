@@ -70,7 +70,7 @@ def test_task_for_picks_code_and_keeps_the_other_tasks(tmp_path):
 def test_resolve_fills_the_code_defaults_and_names_the_label():
     resolved = CodeTask().resolve(SweepSpec(data="stdlib"))
     assert resolved.data == "stdlib:verb" and resolved.policy == CODE_DEFAULTS["policy"] == "rename"
-    assert (resolved.model, resolved.epochs, resolved.learning_rate) == ("bag", 5, 0.01)
+    assert (resolved.model, resolved.epochs, resolved.learning_rate) == ("bag", 5, 0.03)
     assert resolved.corruptions == ("rename", "rewrite", "format")
     assert CodeTask().resolve(SweepSpec(data="stdlib:verb")).spec_hash() == resolved.spec_hash()
     assert CodeTask().resolve(SweepSpec(data="stdlib:bug")).spec_hash() != resolved.spec_hash()

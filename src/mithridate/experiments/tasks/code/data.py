@@ -7,7 +7,7 @@ training modules, the name hidden) or ":bug" (balanced bug detection, the bug in
 resolved spec names the label ("stdlib:verb"), so the hash says what runs.
 
 Defaults (`CODE_DEFAULTS`): policy `rename` (DOBF's renaming; on the strength axis a dose is the renaming rate
-over 0.5), the `bag` model, 5 epochs of AdamW at learning rate 0.01 (batches of 64, the spec's weight decay), up
+over 0.5), the `bag` model, 5 epochs of AdamW at learning rate 0.03 (batches of 64, the spec's weight decay), up
 to 1,000 training functions per class drawn by a fixed stratified sample (all of them for the verbs), every
 corruption of `mithridate.code.corruptions.CODE_CORRUPTIONS` at severities 1 to 5 on up to 600 test functions
 (stratified), and ReCode's metrics over `RECODE_SEEDS` perturbation seeds of each corruption at severity
@@ -52,7 +52,7 @@ CODE_DEFAULTS: dict[str, Any] = {
     "model": "bag",
     "epochs": 5,
     "train_size": 1000,
-    "learning_rate": 0.01,
+    "learning_rate": 0.03,
     "corruption_test_size": 600,
 }
 
