@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from mithridate.code import CodeSyntaxError, EditedCode, OpPolicy, SampleDraws
 from mithridate.code.python.bugs import OPS, bug_labels
-from mithridate.code.python.coverage import stdlib_files
+from mithridate.code.python.stdlib import stdlib_files
 from mithridate.code.python.verify import generated_function
 from mithridate.text.strings import apply_edits
 

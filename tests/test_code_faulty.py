@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from mithridate.code import CodeSyntaxError, OpPolicy, SampleDraws, read_python
 from mithridate.code.python.faulty import OPS, FaultyCode, SpanMask, code_tokens
-from mithridate.code.python.measure import stdlib_files
+from mithridate.code.python.stdlib import stdlib_files
 from mithridate.dose import Dose
 from mithridate.text.strings import apply_edits, source_index
 

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from mithridate.code import CodeSyntaxError, OpPolicy, SampleDraws, read_python
 from mithridate.code.python.equivalence import alpha_equivalent
-from mithridate.code.python.measure import stdlib_files
 from mithridate.code.python.rename import OPS, PLAUSIBLE_NAMES, Rename
+from mithridate.code.python.stdlib import stdlib_files
 from mithridate.dose import Dose
 from mithridate.text.strings import apply_edits
 

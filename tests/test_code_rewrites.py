@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from mithridate.code import CodeSyntaxError, OpPolicy, SampleDraws
-from mithridate.code.python.coverage import stdlib_files
 from mithridate.code.python.rewrites import OPS
+from mithridate.code.python.stdlib import stdlib_files
 from mithridate.code.python.verify import normal_form, verify, without_docstrings
 from mithridate.dose import Dose
 from mithridate.text.strings import apply_edits

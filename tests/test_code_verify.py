@@ -11,8 +11,9 @@ import pytest
 
 from mithridate.code import CodeOp, OpPolicy
 from mithridate.code.python.bugs import OPS as BUGS
-from mithridate.code.python.coverage import coverage_table, format_table, stdlib_files
+from mithridate.code.python.coverage import coverage_table, format_table
 from mithridate.code.python.rewrites import OPS as REWRITES
+from mithridate.code.python.stdlib import stdlib_files
 from mithridate.code.python.verify import (
     Verdict,
     compare_functions,
@@ -166,7 +167,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="limit"):
         coverage_table(limit=0)
     with pytest.raises(ValueError, match="directory"):
-        stdlib_files("/nonexistent/path")
+        stdlib_files(root="/nonexistent/path")
 
 
 def test_coverage_table_on_a_sample():

@@ -24,8 +24,8 @@ import torch
 
 from ..code import CODE_OPS, OpPolicy
 from ..code.lexed.source import lexer_for
-from ..code.python.measure import stdlib_files
 from ..code.python.source import CodeSyntaxError, read_python
+from ..code.python.stdlib import stdlib_files
 from ..dose import Dose
 from .text.harness import text_machine_info
 

@@ -14,7 +14,6 @@ import argparse
 import ast
 import bisect
 import math
-import sysconfig
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,11 +27,11 @@ from .bugs import OPS as BUG_OPS
 from .rewrites import OPS as REWRITE_OPS
 from .rewrites import PythonOp
 from .source import CodeSyntaxError, read_python
+from .stdlib import stdlib_files
 from .verify import verify
 
-__all__ = ["CoverageRow", "coverage_table", "format_table", "stdlib_files"]
+__all__ = ["CoverageRow", "coverage_table", "format_table"]
 
-_EXCLUDED = {"test", "tests", "idlelib", "site-packages", "__pycache__"}
 
 
 @dataclass(frozen=True)
@@ -63,14 +62,6 @@ class CoverageRow:
     @property
     def compiled_share(self) -> float:
         return self.compiled / self.outputs if self.outputs else 0.0
-
-
-def stdlib_files(root: str | Path | None = None) -> list[Path]:
-    """The standard library's Python files (sorted), tests, idlelib and site-packages left out."""
-    base = Path(root if root is not None else sysconfig.get_paths()["stdlib"])
-    if not base.is_dir():
-        raise ValueError(f"root: expected a directory of Python files, got {str(base)!r}")
-    return sorted(path for path in base.rglob("*.py") if not _EXCLUDED.intersection(path.relative_to(base).parts[:-1]))
 
 
 def _draws(seed: int, index: int, stream: int, rate: float) -> SampleDraws:

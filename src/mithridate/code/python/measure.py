@@ -12,10 +12,8 @@ from __future__ import annotations
 import argparse
 import ast
 import io
-import sysconfig
 import time
 import tokenize
-from pathlib import Path
 from typing import Any
 
 from ...dose import Dose
@@ -25,22 +23,11 @@ from .equivalence import alpha_equivalent
 from .faulty import FaultyCode, SpanMask
 from .rename import Rename, candidates
 from .source import CodeSyntaxError, read_python
+from .stdlib import stdlib_files
 
-__all__ = ["format_report", "measure", "stdlib_files"]
+__all__ = ["format_report", "measure"]
 
-_EXCLUDED = frozenset({"test", "tests", "idle_test", "site-packages", "__pycache__"})
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-
-def stdlib_files(limit: int | None = None) -> list[Path]:
-    """The standard library's .py files (tests and site-packages excluded), sorted; with `limit`, that many
-    spread evenly over the sorted list (the same files on every call)."""
-    root = Path(sysconfig.get_paths()["stdlib"])
-    files = sorted(p for p in root.rglob("*.py") if not _EXCLUDED & set(p.relative_to(root).parts[:-1]))
-    if limit is not None and 0 < limit < len(files):
-        step = len(files) / limit
-        files = [files[int(i * step)] for i in range(limit)]
-    return files
 
 
 def _renamed_functions(text: str) -> tuple[int, int]:
