@@ -344,7 +344,7 @@ def parse_code_data(data: str | Path) -> tuple[str, str]:
     head, sep, tail = text.rpartition(":")
     if sep and tail in LABELS and head:
         return head, tail
-    if sep and head in (STDLIB,):
+    if sep and head == STDLIB:
         raise ValueError(f"data: expected {STDLIB}:LABEL with LABEL one of {', '.join(LABELS)}, got {text!r}")
     return text, "verb"
 
