@@ -29,15 +29,16 @@ _CHOICE = 1
 
 
 def _groups(counts: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
-    """Rows (sorted by count) split into groups of at most _ROWS rows and _CELLS draws."""
+    """Rows (sorted by count) split into groups of at most _ROWS rows and _CELLS draws (rows x the widest)."""
     order = rows[np.argsort(counts[rows], kind="stable")]
-    groups, first = [], 0
-    for i, count in enumerate(counts[order].tolist()):
-        if i > first and (i - first >= _ROWS or (i - first + 1) * count > _CELLS):
-            groups.append(order[first:i])
-            first = i
-    if first < len(order):
-        groups.append(order[first:])
+    widths = counts[order]
+    groups, first, n = [], 0, len(order)
+    while first < n:
+        size = np.arange(1, min(_ROWS, n - first) + 1)
+        cells = size * widths[first : first + len(size)]  # increasing: the counts are sorted
+        take = max(int(np.searchsorted(cells, _CELLS, side="right")), 1)
+        groups.append(order[first : first + take])
+        first += take
     return groups
 
 
@@ -100,15 +101,7 @@ def edit_batch(
     if not with_edits:
         apply, spans = op.apply, op.protect.spans
         if tokens:  # `apply` of a word op, its checks inlined
-            token_apply = op.token_apply  # type: ignore[attr-defined]
-            starts, ends, first = batch.all_tokens()
-            for sample, units, choices in drawn:
-                begin, end = first[sample], first[sample + 1]
-                if units[0] >= end - begin:
-                    continue
-                text = texts[sample]
-                protected = spans(text) if maybe[sample] else none
-                outputs[sample] = token_apply(text, (starts[begin:end], ends[begin:end]), units, choices, protected)
+            op.apply_drawn(texts, drawn, batch.all_tokens(), maybe, outputs)  # type: ignore[attr-defined]
         else:
             for sample, units, choices in drawn:
                 text = texts[sample]

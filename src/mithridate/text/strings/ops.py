@@ -557,6 +557,27 @@ class _WordOp(TextOp):
         """The output of `token_edits` without its edit log."""
         return splice(text, self.token_edits(text, tokens, positions, choices, protected))
 
+    def apply_drawn(
+        self,
+        texts: Sequence[str],
+        drawn: list[tuple[int, list[int], list[float]]],
+        all_tokens: tuple[list[int], list[int], list[int]],
+        maybe: Sequence[bool],
+        outputs: list[str],
+    ) -> None:
+        """`token_apply` of each drawn sample of a batch into `outputs` (`all_tokens`: `TextBatch.all_tokens()`;
+        `maybe`: per text, whether it may hold a protected span)."""
+        starts, ends, first = all_tokens
+        none: tuple[list[int], list[int]] = ([], [])
+        spans, token_apply = self.protect.spans, self.token_apply
+        for sample, units, choices in drawn:
+            begin, end = first[sample], first[sample + 1]
+            if units[0] >= end - begin:
+                continue
+            text = texts[sample]
+            protected = spans(text) if maybe[sample] else none
+            outputs[sample] = token_apply(text, (starts[begin:end], ends[begin:end]), units, choices, protected)
+
     @staticmethod
     def eligible(text: str, tokens: Tokens, j: int, protected: tuple[list[int], list[int]]) -> bool:
         """Whether token j holds a letter or digit and lies outside the protected spans."""
@@ -659,6 +680,47 @@ class WordDrop(_WordOp):
         ]
         return _without(text, tokens, removed) if removed else text
 
+    def apply_drawn(
+        self,
+        texts: Sequence[str],
+        drawn: list[tuple[int, list[int], list[float]]],
+        all_tokens: tuple[list[int], list[int], list[int]],
+        maybe: Sequence[bool],
+        outputs: list[str],
+    ) -> None:
+        """As `_WordOp.apply_drawn`, with texts without protected spans inlined (the same output as `token_apply`:
+        each removed token with the whitespace after it, or before it for tokens after the last kept one)."""
+        starts, ends, first = all_tokens
+        search = _ALNUM.search
+        token_apply = self.token_apply
+        spans = self.protect.spans
+        for sample, units, choices in drawn:
+            begin = first[sample]
+            count = first[sample + 1] - begin
+            if units[0] >= count:
+                continue
+            text = texts[sample]
+            if maybe[sample]:
+                end = begin + count
+                protected = spans(text)
+                outputs[sample] = token_apply(text, (starts[begin:end], ends[begin:end]), units, choices, protected)
+                continue
+            removed = [j for j in units if j < count and search(text, starts[begin + j], ends[begin + j]) is not None]
+            if not removed:
+                continue
+            if len(removed) == 1:
+                j = removed[0]
+                at = begin + j
+                if j + 1 < count:
+                    outputs[sample] = text[: starts[at]] + text[starts[at + 1] :]
+                elif j > 0:
+                    outputs[sample] = text[: ends[at - 1]] + text[ends[at] :]
+                else:
+                    outputs[sample] = text[: starts[at]] + text[ends[at] :]
+                continue
+            end = begin + count
+            outputs[sample] = _without(text, (starts[begin:end], ends[begin:end]), removed)
+
 
 class WordSwap(_WordOp):
     """A token swapped with the next token (both with a letter or digit, different, none swapped twice):
@@ -725,6 +787,45 @@ class WordSwap(_WordOp):
             return text
         parts.append(text[last:])
         return "".join(parts)
+
+    def apply_drawn(
+        self,
+        texts: Sequence[str],
+        drawn: list[tuple[int, list[int], list[float]]],
+        all_tokens: tuple[list[int], list[int], list[int]],
+        maybe: Sequence[bool],
+        outputs: list[str],
+    ) -> None:
+        """As `_WordOp.apply_drawn`, with texts without protected spans inlined (the same output as
+        `token_apply`), reading the batch's token lists in place."""
+        starts, ends, first_token = all_tokens
+        search = _ALNUM.search
+        token_apply, spans = self.token_apply, self.protect.spans
+        for sample, units, choices in drawn:
+            begin = first_token[sample]
+            end = first_token[sample + 1]
+            if units[0] + 1 >= end - begin:
+                continue
+            text = texts[sample]
+            if maybe[sample]:
+                tokens = (starts[begin:end], ends[begin:end])
+                outputs[sample] = token_apply(text, tokens, units, choices, spans(text))
+                continue
+            parts: list[str] = []
+            free, last = 0, 0
+            for j in units:
+                at = begin + j
+                if j < free or at + 1 >= end:
+                    continue
+                s1, e1, s2, e2 = starts[at], ends[at], starts[at + 1], ends[at + 1]
+                first, second = text[s1:e1], text[s2:e2]
+                if first != second and search(first) is not None and search(second) is not None:
+                    parts += (text[last:s1], second, text[e1:s2], first)
+                    last = e2
+                    free = j + 2
+            if parts:
+                parts.append(text[last:])
+                outputs[sample] = "".join(parts)
 
 
 class WordSplit(_WordOp):
