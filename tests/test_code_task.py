@@ -222,6 +222,10 @@ def test_code_sweep_stores_every_run_with_recode_metrics(verb_sweep, folder):
             assert metrics["robust_accuracy"] == pytest.approx(mean)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["spec"]["policy"] == "rename" and summary["spec"]["model"] == "bag"
+    for row in summary["rows"]:  # the ReCode means reach the summary, the table and the report
+        assert set(row["measures"]) == {"robust_accuracy", "robust_drop", "robust_relative"}
+        assert 0 <= row["measures"]["robust_accuracy"]["mean"] <= 1
+    assert "robust_accuracy %" in (out / "report.html").read_text()
 
 
 def test_evaluate_measures_recode_on_the_shared_versions(folder):

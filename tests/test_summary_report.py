@@ -552,3 +552,25 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     pixels = np.asarray(PIL.Image.open(shot).convert("L"), dtype=np.float64)
     assert pixels.shape == (2000, 1280)
     assert pixels.std() > 20, "the screenshot of the report is blank"
+
+
+def test_task_measures_are_summarised_tabled_and_reported(tmp_path):
+    spec = SweepSpec(doses=(0.0, 1.0), seeds=3)
+    records = sweep(spec, {0.0: [0.8, 0.8, 0.8], 1.0: [0.7, 0.7, 0.7]})
+    for r in records:  # the code task's ReCode metrics: headline means and per-corruption values
+        r.measures.update({"robust_accuracy": 0.5 + 0.1 * r.dose + 0.01 * r.seed, "robust_drop": 0.25})
+        r.measures["recode/rename/robust_drop"] = 1.0
+    summary = summarize(records, spec)
+    zero, one = summary.row(0.0), summary.row(1.0)
+    assert summary.measure_names == ["robust_accuracy", "robust_drop"]  # names with "/" stay per run
+    assert zero.measures["robust_accuracy"].mean == pytest.approx(0.51)
+    assert one.measures["robust_accuracy"].half_width == pytest.approx(T2 * 0.01 / math.sqrt(3))
+    table = summary.format_table()
+    assert "The task's measures" in table and "61.00 ±" in table and "0.250 ±" in table
+    assert summary.to_dict()["rows"][1]["measures"]["robust_accuracy"]["mean"] == pytest.approx(0.61)
+    write_report(tmp_path, summary, records)
+    page = (tmp_path / "report.html").read_text()
+    assert "The task&#39;s measures" in page or "The task's measures" in page
+    assert "robust_accuracy %" in page and "61.00 ±" in page
+    plain = summarize(sweep(spec, {0.0: [0.8, 0.8, 0.8], 1.0: [0.7, 0.7, 0.7]}), spec)
+    assert plain.measure_names == [] and "The task's measures" not in plain.format_table()

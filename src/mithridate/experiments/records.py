@@ -170,7 +170,8 @@ class RunRecord:
     `corrupted_accuracy` is their mean. `affinity` is the dose-0 model's accuracy on the test set augmented
     at this dose over its clean accuracy (same seed). `final_train_loss` is the mean training loss of the
     last epoch, on augmented batches; diversity is derived from it (see the summary). `vary` is the seed
-    series the run belongs to (see `SweepSpec.vary`).
+    series the run belongs to (see `SweepSpec.vary`). `measures` holds the other numbers the task measured
+    (e.g. the code task's ReCode metrics `robust_accuracy` and `recode/NAME/robust_drop`).
     """
 
     sweep_id: str
@@ -194,6 +195,7 @@ class RunRecord:
     finished_at: str
     extra: dict[str, Any] = field(default_factory=dict)
     vary: str = VARY_ALL
+    measures: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

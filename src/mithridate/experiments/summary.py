@@ -255,7 +255,8 @@ class DoseRow:
 
     `corruptions` maps a corruption name to its accuracy averaged over severities (per run) and then over
     the seeds that measured it, in the order the runs list them. `paired` compares the dose with dose 0 seed
-    by seed (None at dose 0 itself and in a sweep without dose 0).
+    by seed (None at dose 0 itself and in a sweep without dose 0). `measures`: the task's own headline
+    measures (`RunRecord.measures` whose names hold no "/", e.g. ReCode's `robust_accuracy`), over the seeds.
     """
 
     dose: float
@@ -266,6 +267,7 @@ class DoseRow:
     diversity: Estimate
     corruptions: dict[str, float] = field(default_factory=dict)
     paired: PairedComparison | None = None
+    measures: dict[str, Estimate] = field(default_factory=dict)
 
     @property
     def n_seeds(self) -> int:
@@ -282,6 +284,7 @@ class DoseRow:
             "diversity": self.diversity.to_dict(),
             "corruption_accuracy": {name: _json_number(value) for name, value in self.corruptions.items()},
             "paired_vs_dose0": None if self.paired is None else self.paired.to_dict(),
+            "measures": {name: estimate.to_dict() for name, estimate in self.measures.items()},
         }
 
 
@@ -334,6 +337,11 @@ class Summary:
             if row.dose == dose:
                 return row
         raise KeyError(f"dose {dose!r}: no runs at this dose; doses with runs: {[r.dose for r in self.rows]}")
+
+    @property
+    def measure_names(self) -> list[str]:
+        """The task's headline measures over all doses, in the order the runs list them."""
+        return list(dict.fromkeys(name for row in self.rows for name in row.measures))
 
     @property
     def corruption_names(self) -> list[str]:
@@ -433,6 +441,16 @@ class Summary:
             out.append("Spread of clean accuracy over seeds, by source of randomness:")
             out.extend(aligned_columns([header, *rows], right=range(1, len(header))))
             out.append(f"{SPREAD_DEFINITION}.")
+        measure_names = self.measure_names
+        if measure_names:
+            out.append("")
+            out.append("The task's measures (mean ± half-width over seeds; accuracies in %):")
+            table = [[f"dose ({self.axis})", *measure_names]]
+            for r in self.rows:
+                cells = [format_measure(name, r.measures[name]) if name in r.measures else NOT_AVAILABLE
+                         for name in measure_names]  # fmt: skip
+                table.append([("*" if r.dose == self.best_dose else "") + format_dose(r.dose), *cells])
+            out.extend(aligned_columns(table, right=range(1, len(table[0]))))
         names = self.corruption_names
         if corruptions and names:
             out.append("")
@@ -451,6 +469,11 @@ class Summary:
 
 def _json_number(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
+
+
+def format_measure(name: str, estimate: Estimate) -> str:
+    """A task measure as "mean ± half-width": in % when its name ends with "accuracy"."""
+    return estimate.format(percent=name.endswith("accuracy"))
 
 
 def format_dose(dose: float) -> str:
@@ -536,6 +559,11 @@ def summarize(records: list[RunRecord], spec: SweepSpec) -> Summary:
         corruptions = {
             name: math.fsum(m[name] for m in per_run if name in m) / sum(name in m for m in per_run) for name in names
         }
+        measure_names = dict.fromkeys(name for r in group for name in r.measures if "/" not in name)
+        measures = {
+            name: Estimate.of([r.measures[name] for r in group if math.isfinite(r.measures.get(name, math.nan))])
+            for name in measure_names
+        }
         rows.append(
             DoseRow(
                 dose=dose,
@@ -545,6 +573,7 @@ def summarize(records: list[RunRecord], spec: SweepSpec) -> Summary:
                 affinity=Estimate.of([r.affinity for r in group if r.affinity is not None]),
                 diversity=Estimate.of([d for d in diversities if d is not None]),
                 corruptions=corruptions,
+                measures=measures,
                 paired=None
                 if dose == 0.0 or not zero_runs
                 else PairedComparison.of(

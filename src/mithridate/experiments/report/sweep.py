@@ -42,6 +42,7 @@ from ..summary import (
     Summary,
     check_records,
     format_dose,
+    format_measure,
     run_diversity,
 )
 from ..variance import SPREAD_DEFINITION, spread_table_rows
@@ -372,6 +373,20 @@ def _corruption_table(summary: Summary) -> Table | None:
     return html_table(header, rows)
 
 
+def _measures_table(summary: Summary) -> Table | None:
+    """The task's own measures (columns) per dose (rows), "mean ± half-width"; None when the task has none."""
+    names = summary.measure_names
+    if not names:
+        return None
+    header = [f"dose ({summary.axis})", *(f"{name} %" if name.endswith("accuracy") else name for name in names)]
+    rows = []
+    for row in summary.rows:
+        cells = [format_dose(row.dose)]
+        cells += [format_measure(name, row.measures[name]) if name in row.measures else NOT_AVAILABLE for name in names]
+        rows.append(Row(tuple(Cell(c) for c in cells), "best" if row.dose == summary.best_dose else ""))
+    return html_table(header, rows)
+
+
 def _spread_table(summary: Summary) -> Table | None:
     """The spread over seeds of each seed series at each dose (None with a single series)."""
     if not summary.spread:
@@ -503,6 +518,7 @@ def _context(summary: Summary, records: Sequence[RunRecord]) -> dict[str, Any]:
         "summary_table": _summary_table(summary),
         "paired": _paired(summary),
         "corruption_table": _corruption_table(summary),
+        "measures_table": _measures_table(summary),
         "spread_table": _spread_table(summary),
         "spread_definition": SPREAD_DEFINITION,
         "severities": _spec_value(list(summary.spec.severities)),

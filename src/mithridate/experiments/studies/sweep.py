@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from ..engine import Backend, Outcome, Recipe, Record, Run, run_grid
-from ..records import VARY_ALL, RunRecord, SweepSpec, source_seeds
+from ..records import RUN_METRICS, VARY_ALL, RunRecord, SweepSpec, source_seeds
 from ..store import STORE_FILE, ExperimentStore, folder_store
 from ..store.records import Failure
 from ..summary import Summary, summarize
@@ -134,6 +134,11 @@ def run_record(record: Record, spec: SweepSpec, sweep_id: str = "") -> RunRecord
         finished_at=record.finished_at,
         extra=dict(record.info),
         vary=record.cell.get("vary", VARY_ALL),
+        measures={
+            name: value
+            for name, value in metrics.items()
+            if name not in RUN_METRICS and not name.startswith("corruption/") and isinstance(value, (int, float))
+        },
     )
 
 
