@@ -35,9 +35,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--data",
         help="'digits' (default), an image folder with train/ and test/, a CIFAR-10 python-batch folder; or text: "
-        "a TSV, CSV or JSON Lines file, a folder with train and dev files (e.g. SST-2's train.tsv, dev.tsv)",
+        "a TSV, CSV or JSON Lines file, a folder with train and dev files (e.g. SST-2's train.tsv, dev.tsv); or code: "
+        "'stdlib' (the standard library's functions) or a folder of .py files, ':verb' (default) or ':bug' after it",
     )
-    parser.add_argument("--policy", help="policy string (default: ta_wide for images, text_ta for text)")
+    parser.add_argument(
+        "--policy", help="policy string (default: ta_wide for images, text_ta for text, rename for code)"
+    )
     parser.add_argument(
         "--axis",
         choices=("strength", "p", "synthetic-ratio"),
@@ -54,11 +57,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--train-size", type=positive_int, help="training samples per class (default: by data)")
     parser.add_argument(
         "--model",
-        choices=("cnn", "resnet", "fasttext", "charcnn"),
-        help="reference model: cnn or resnet for images, fasttext or charcnn for text (default: cnn, fasttext)",
+        choices=("cnn", "resnet", "fasttext", "charcnn", "bag"),
+        help="reference model: cnn or resnet for images, fasttext or charcnn for text, bag for code (default: cnn, "
+        "fasttext, bag)",
     )
     parser.add_argument("--batch-size", type=positive_int, help="training batch size (default: 64)")
-    parser.add_argument("--learning-rate", type=float, help="peak learning rate (default: 0.05 images, 0.005 text)")
+    parser.add_argument(
+        "--learning-rate", type=float, help="peak learning rate (default: 0.05 images, 0.005 text, 0.03 code)"
+    )
     parser.add_argument(
         "--corruptions", type=names, help="corruption names, comma-separated (default: all of the data's suite)"
     )

@@ -7,6 +7,8 @@
   what the clean model knows (1 = not at all).
 - `diversity` (same paper): final training loss with augmentation over that without: how much harder
   the augmented data is to fit (1 = no harder).
+- `recode` (Wang et al., 2022): ReCode's robust accuracy, robust drop and robust relative over perturbed
+  versions of each test sample.
 """
 
 from __future__ import annotations
@@ -16,7 +18,18 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["accuracy", "affinity", "corruption_accuracy", "diversity"]
+from .recode import recode_metrics, robust_accuracy, robust_drop, robust_relative
+
+__all__ = [
+    "accuracy",
+    "affinity",
+    "corruption_accuracy",
+    "diversity",
+    "recode_metrics",
+    "robust_accuracy",
+    "robust_drop",
+    "robust_relative",
+]
 
 
 @torch.inference_mode()
