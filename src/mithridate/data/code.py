@@ -28,7 +28,6 @@ from __future__ import annotations
 import ast
 import functools
 import re
-import sysconfig
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import torch
 
+from ..code.python.stdlib import EXCLUDED_FOLDERS, stdlib_root
 from .datasets import DatasetError
 
 __all__ = [
@@ -69,7 +69,6 @@ STDLIB = "stdlib"
 LABELS = ("verb", "bug")
 HIDDEN_NAME = "FUNC"
 BUG_CLASSES = ("clean", "bug")
-EXCLUDED_FOLDERS = ("test", "tests", "idlelib", "site-packages", "__pycache__")
 SPLIT_SEED = 20_221_220  # the fixed seed of the module split and the bug half: every run sees the same data
 
 Injector = Callable[[str, int], "str | None"]
@@ -170,11 +169,6 @@ def hide_name(source: str, name: str, hidden: str = HIDDEN_NAME) -> str:
 
 
 # Reading sources ------------------------------------------------------------------------------------------------
-
-
-def stdlib_root() -> Path:
-    """The standard library's folder (`sysconfig.get_paths()["stdlib"]`)."""
-    return Path(sysconfig.get_paths()["stdlib"])
 
 
 def python_files(root: str | Path, exclude: Sequence[str] = EXCLUDED_FOLDERS) -> list[Path]:
