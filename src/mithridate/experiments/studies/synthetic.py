@@ -42,6 +42,7 @@ its 95 % t interval. Results are stored in `OUT/store.sqlite` (resumable, see `m
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -236,41 +237,40 @@ class SyntheticConfig:
 
 # Data ---------------------------------------------------------------------------------------------------
 
-_RENDERS: dict[tuple[int, str, str], np.ndarray] = {}
-_RENDER_CACHE = 40
-
-
 def synthetic_digits(n: int, variant: str, seed: int, augment: str = "ta_wide-s0.5") -> tuple[np.ndarray, np.ndarray]:
     """`n` synthetic digits of `variant` (see the module's docstring): images float64 (n, 64) of integers
     0..16 as scikit-learn's digits, labels cycling 0..9. A smaller `n` gives a prefix of a larger one."""
-    from ...data import render_digits
-
     if variant not in DIGIT_VARIANTS:
         raise ValueError(f"variant: expected one of {', '.join(DIGIT_VARIANTS)}, got {variant!r}")
     labels = np.arange(n, dtype=np.int64) % 10
     if n == 0:
         return np.zeros((0, 64)), labels
-    key = (seed, variant, augment)
-    cached = _RENDERS.get(key)
-    if cached is None or len(cached) < n:
-        per_class = math.ceil(n / 10)
-        bitmaps, _ = render_digits(per_class, seed=seed, randomise=variant.startswith("randomised"), bitmaps=True)
-        pixels = bitmaps.astype(np.uint8) * 255  # (N, 32, 32), 0 or 255
-        if variant.endswith("+aug"):
-            import torch
+    # Renders nest (a smaller one is a prefix of a larger one), so one cached render of the next power of two
+    # per class serves every n up to it: the cells of a grid, whose synthetic counts differ, share it.
+    per_class = 1 << (math.ceil(n / 10) - 1).bit_length()
+    return _rendered_digits(seed, variant, augment, per_class)[:n].copy(), labels
 
-            from ...image.policy_string import parse_policy
 
-            policy = parse_policy(augment, seed=seed)
-            images = torch.from_numpy(pixels).unsqueeze(1)
-            pixels = policy(images, index=torch.arange(len(images)), epoch=0).squeeze(1).numpy()
-        count = len(pixels)
-        blocks = pixels.reshape(count, 8, 4, 8, 4).astype(np.float64).mean(axis=(2, 4)) * (16 / 255)
-        cached = np.rint(blocks).reshape(count, 64)
-        while len(_RENDERS) >= _RENDER_CACHE:  # a few MB each; cells of a seed and kind run close together
-            del _RENDERS[next(iter(_RENDERS))]
-        _RENDERS[key] = cached
-    return cached[:n].copy(), labels
+@functools.lru_cache(maxsize=40)  # a few MB each; cells of a seed and kind run close together
+def _rendered_digits(seed: int, variant: str, augment: str, per_class: int) -> np.ndarray:
+    """`per_class` synthetic digits of each class as `synthetic_digits` returns them (read-only, shared)."""
+    from ...data import render_digits
+
+    bitmaps, _ = render_digits(per_class, seed=seed, randomise=variant.startswith("randomised"), bitmaps=True)
+    pixels = bitmaps.astype(np.uint8) * 255  # (N, 32, 32), 0 or 255
+    if variant.endswith("+aug"):
+        import torch
+
+        from ...image.policy_string import parse_policy
+
+        policy = parse_policy(augment, seed=seed)
+        images = torch.from_numpy(pixels).unsqueeze(1)
+        pixels = policy(images, index=torch.arange(len(images)), epoch=0).squeeze(1).numpy()
+    count = len(pixels)
+    blocks = pixels.reshape(count, 8, 4, 8, 4).astype(np.float64).mean(axis=(2, 4)) * (16 / 255)
+    rendered = np.rint(blocks).reshape(count, 64)
+    rendered.setflags(write=False)
+    return rendered
 
 
 def _interleaved_order(y: np.ndarray, seed: int) -> np.ndarray:
