@@ -69,6 +69,16 @@ def test_deterministic_and_seeds_differ(cancer):
     assert not np.array_equal(smote_rows(X, y, 40)[0], smote_rows(X, y, 40)[0])  # None: a fresh seed
 
 
+def test_a_random_state_instance_seeds_the_rows_as_scikit_learn_would(cancer):
+    X, y = cancer
+    first = smote_rows(X, y, 30, random_state=np.random.RandomState(4))[0]
+    assert np.array_equal(first, smote_rows(X, y, 30, random_state=np.random.RandomState(4))[0])
+    state = np.random.RandomState(4)
+    drawn, again = smote_rows(X, y, 30, random_state=state)[0], smote_rows(X, y, 30, random_state=state)[0]
+    assert np.array_equal(drawn, first) and not np.array_equal(again, first)  # the instance advances
+    assert not np.array_equal(first, smote_rows(X, y, 30, random_state=np.random.RandomState(5))[0])
+
+
 def test_dtypes_and_duplicate_rows():
     X32 = np.arange(40, dtype=np.float32).reshape(20, 2)
     y = np.repeat([0, 1], 10)

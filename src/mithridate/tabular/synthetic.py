@@ -82,31 +82,41 @@ def _neighbours(rows: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(found, first, axis=1)
 
 
+def _seed_of(random_state: Any) -> int:
+    """The integer seed of the counter-based draws, from what scikit-learn's `check_random_state` accepts."""
+    if random_state is None:
+        return new_seed()
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, np.iinfo(np.int64).max, dtype=np.int64))
+    if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) or random_state < 0:
+        raise ValueError(
+            f"random_state: expected None, a non-negative integer seed or a numpy RandomState (scikit-learn's "
+            f"check_random_state), got {random_state!r}"
+        )
+    return int(random_state)
+
+
 def smote_rows(
     X: Any,
     y: Any,
     n: int | Mapping[Any, int],
     *,
     k_neighbors: int = 5,
-    random_state: int | None = None,
+    random_state: int | np.random.RandomState | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`n` synthetic rows (X_new, y_new), each between a row and one of its `k_neighbors` nearest same-class rows.
 
     `n` is a total split by the class shares of `y` (largest remainders) or a mapping {class: count}; a
     class that gets rows needs more than `k_neighbors` of them. Rows come with their classes interleaved
-    at random; the same `random_state` (an integer seed; None draws a fresh one) gives the same rows.
+    at random. `random_state` follows scikit-learn's `check_random_state`: an integer seed (the same seed gives the
+    same rows), a numpy RandomState (a seed is drawn from it, advancing it) or None (a fresh seed).
     """
     features = _check_X(X)
     labels = _check_y(y, len(features))
     k = _check_count("k_neighbors", k_neighbors)
     if k < 1:
         raise ValueError(f"k_neighbors: expected an integer >= 1, got {k_neighbors!r}")
-    if random_state is None:
-        seed = new_seed()
-    elif isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)) or random_state < 0:
-        raise ValueError(f"random_state: expected a non-negative integer seed or None, got {random_state!r}")
-    else:
-        seed = int(random_state)
+    seed = _seed_of(random_state)
 
     classes, class_of_row, counts = np.unique(labels, return_inverse=True, return_counts=True)
     wanted = _per_class(n, classes, counts)
