@@ -97,7 +97,7 @@ def test_grid_is_deterministic_per_seed():
     again = np.asarray(preview_grid(mt.image.policy("ta_wide", seed=0), images, cols=4))
     other = np.asarray(preview_grid(mt.image.policy("ta_wide", seed=1), images, cols=4))
     assert np.array_equal(first, again)
-    assert first.shape == other.shape and not np.array_equal(first, other)  # same layout, other draws
+    assert not np.array_equal(first, other)  # other draws: other tiles, and captions that may take other heights
 
 
 def test_grid_rejects_bad_input():
