@@ -331,7 +331,9 @@ def test_conversion_is_idempotent_and_keeps_runs_already_in_the_store(tmp_path):
     with ExperimentStore(folder / STORE_FILE) as store:
         assert store.records() == first  # nothing added twice, nothing replaced
         assert len(store.recipes()) == 1
-        assert store._conn.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0] == 2
+    raw = sqlite3.connect(folder / STORE_FILE)  # the file itself: one artifact per run of dose 0, none repeated
+    assert raw.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0] == 2
+    raw.close()
 
 
 def test_runs_left_in_the_write_ahead_log_of_a_killed_0x_sweep_are_converted(tmp_path):

@@ -292,8 +292,9 @@ def test_add_needs_a_registered_recipe_and_valid_values(path: Path) -> None:
         with pytest.raises(StoreError, match="expected a Failure"):
             store.add_failure(failure.to_dict())
         assert store.records() == [] and store.failures(unresolved=False) == []
-        raw_artifacts = store._conn.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0]
-    assert raw_artifacts == 0
+    raw = sqlite3.connect(path)  # the file itself: no artifact left behind by the refused runs
+    assert raw.execute("SELECT COUNT(*) FROM artifacts").fetchone()[0] == 0
+    raw.close()
 
 
 # -- failures ---------------------------------------------------------------------------------------------------
@@ -540,7 +541,7 @@ def _check_rows(path: Path) -> dict[tuple[float, int], str]:
     """Open the store after writers died or finished: the file is sound and every run is whole (row and
     artifact) and unique. Returns the writer of each stored run."""
     with ExperimentStore(path) as store:
-        conn = store._conn
+        conn = sqlite3.connect(path)  # a reader of the file beside the store's own connection (WAL)
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         records = store.records(PROCESS_RECIPE)
         assert store.finished(PROCESS_RECIPE) == {r.key for r in records}
@@ -553,6 +554,7 @@ def _check_rows(path: Path) -> dict[tuple[float, int], str]:
             assert record == make_record({"dose": dose}, seed, PROCESS_RECIPE, info={"writer": writer})  # whole
             assert store.artifacts(PROCESS_RECIPE, {"dose": dose}, seed) == {"blob": blob({"dose": dose}, seed, writer)}
             writers[(dose, seed)] = writer
+    conn.close()
     assert len(writers) == len(records) == count == artifacts  # no duplicates, no orphan artifacts
     assert set(writers) <= all_pairs()
     return writers
