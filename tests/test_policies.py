@@ -426,7 +426,7 @@ def test_policy_strings_set_parameters():
         ("ta_wide-p2", r"Dose.p: expected a probability in \[0, 1\]"),
         ("ta_wide-s-1", "bad value '' for key 's'"),
         ("ta_wide-p0.5-p0.6", "given twice"),
-        ("rand-m40", r"magnitude: expected an integer \[0, 30\]"),
+        ("rand-m40", r"magnitude: expected an integer in \[0, 30\]"),
         ("augmix-d0", "expected a positive integer"),
         ("ta_wide-icubic", "interpolation: expected one of nearest, bilinear"),
         ("", "expected a policy string"),

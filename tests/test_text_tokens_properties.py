@@ -246,7 +246,7 @@ def test_bad_batches_name_the_argument():
         policy(ids, index=[0, 1])
     with pytest.raises(ValueError, match="progress: expected a number or a floating tensor"):
         policy(ids, progress=torch.zeros(2))
-    with pytest.raises(ValueError, match="epoch: expected an integer >= 0"):
+    with pytest.raises(ValueError, match="epoch: expected a non-negative integer"):
         policy(ids, epoch=-1)
     with pytest.raises(ValueError, match="word_ids: expected the shape of input_ids"):
         MaskedLM(VOCAB, whole_word_mask=True)(ids, word_ids=[[0, 1]])

@@ -20,6 +20,7 @@ import torch
 from ..dose import Dose, Schedule, as_schedule
 from ..rng import Key, as_index, new_seed
 from ..text.strings import Edit, apply_edits, map_span, source_index
+from ..validation import check_int
 from .ops import CodeOp, SampleDraws
 from .python.source import CodeSyntaxError, check_sources, decode_source
 
@@ -71,11 +72,7 @@ class CodePlan:
 
 
 def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name}: expected an integer >= {low}, got {value}")
-    return int(value)
+    return check_int(name, value, low)
 
 
 class CodePolicy:

@@ -27,6 +27,8 @@ import numpy as np
 import PIL.Image
 import torch
 
+from ..validation import check_int
+
 __all__ = [
     "GRAY_MODES",
     "IMAGE_EXTENSIONS",
@@ -119,9 +121,7 @@ class ImageDataset:
 
 
 def _check_positive(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise DatasetError(f"{name}: expected a positive integer, got {value!r}")
-    return int(value)
+    return check_int(name, value, 1, error=DatasetError, type_error=DatasetError)
 
 
 def _check_size(size: int | tuple[int, int] | None) -> tuple[int, int] | None:

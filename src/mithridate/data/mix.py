@@ -18,6 +18,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..rng import Key
+from ..validation import check_int
 
 __all__ = ["Mix"]
 
@@ -52,9 +53,7 @@ def _check_ratio(ratio: object, *, below_one: bool = False) -> float:
 
 
 def _check_count(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return check_int(name, value, minimum, type_error=ValueError)
 
 
 def _round_half_up(value: float) -> int:

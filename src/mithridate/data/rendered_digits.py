@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from ..rng import Key
+from ..validation import check_int
 from .datasets import ImageDataset
 
 __all__ = ["FONTS", "font_path", "render_digits", "rendered_digits_dataset"]
@@ -189,9 +190,7 @@ def _check_randomise(randomise: object) -> float:
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
+    return check_int(name, value, minimum, type_error=ValueError)
 
 
 def _between(u: torch.Tensor, low: float, high: float) -> torch.Tensor:

@@ -18,6 +18,7 @@ import torch
 
 from ..dose import Dose, Schedule, as_schedule
 from ..rng import Key, as_index, new_seed
+from ..validation import check_int
 from .adapters import to_batch
 from .executor import apply_plan, draws_on_host
 from .functional import INTERPOLATIONS
@@ -251,12 +252,7 @@ def scaled_table(
 
 
 def _check_int(name: str, value: Any, low: int, high: float = math.inf) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
-    if not low <= value <= high:
-        bound = f"[{low}, {high}]" if high != math.inf else f">= {low}"
-        raise ValueError(f"{name}: expected an integer {bound}, got {value}")
-    return value
+    return check_int(name, value, low, high)
 
 
 def _check_fill(fill: Any) -> float | tuple[float, ...] | None:

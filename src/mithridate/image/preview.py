@@ -17,6 +17,7 @@ import PIL.Image
 import torch
 from PIL import ImageDraw, ImageFont
 
+from ..validation import check_int
 from .policies import Policy
 
 __all__ = ["GridLayout", "grid_layout", "preview_grid"]
@@ -211,9 +212,7 @@ def _check_images(images: Any) -> torch.Tensor:
 
 
 def _check_count(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
-    return value
+    return check_int(name, value, low, type_error=ValueError)
 
 
 def preview_grid(

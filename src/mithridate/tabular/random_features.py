@@ -20,11 +20,12 @@ one at every k (common random numbers: smoother curves).
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state
+
+from ..validation import check_int
 
 __all__ = ["KINDS", "add_random_features", "random_features"]
 
@@ -32,10 +33,7 @@ KINDS = ("gaussian", "uniform", "categorical", "id")
 
 
 def _check_count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        words = "a non-negative integer" if minimum == 0 else f"an integer >= {minimum}"
-        raise ValueError(f"{name}: expected {words}, got {value!r}")
-    return int(value)
+    return check_int(name, value, minimum, type_error=ValueError)
 
 
 def random_features(

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..rng import Key, new_seed
+from ..validation import check_int
 
 __all__ = ["smote_rows"]
 
@@ -49,9 +50,7 @@ def _check_y(y: Any, rows: int) -> np.ndarray:
 
 
 def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{name}: expected a non-negative integer, got {value!r}")
-    return int(value)
+    return check_int(name, value, 0, type_error=ValueError)
 
 
 def _per_class(n: int | Mapping[Any, int], classes: np.ndarray, counts: np.ndarray) -> np.ndarray:

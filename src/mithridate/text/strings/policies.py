@@ -18,6 +18,7 @@ import torch
 
 from ...dose import Dose, Schedule, as_schedule
 from ...rng import Key, as_index, new_seed
+from ...validation import check_int
 from ._edits import Edit, EditedText
 from ._engine import edit_batch
 from ._tables import KeyboardLayout
@@ -68,12 +69,7 @@ def check_texts(texts: object, name: str = "texts") -> list[str]:
 
 
 def _check_int(name: str, value: Any, low: int, high: float = math.inf) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
-    if not low <= value <= high:
-        bound = f"[{low}, {high}]" if high != math.inf else f">= {low}"
-        raise ValueError(f"{name}: expected an integer {bound}, got {value}")
-    return int(value)
+    return check_int(name, value, low, high)
 
 
 def check_index(index: Any, n: int) -> torch.Tensor:

@@ -21,6 +21,7 @@ import torch
 
 from ...dose import Dose, Schedule, as_schedule
 from ...rng import Key, as_index, new_seed
+from ...validation import check_int
 from . import functional as F
 from ._draws import (
     below,
@@ -81,11 +82,7 @@ __all__ = [
 
 
 def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an integer, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name}: expected an integer >= {low}, got {value}")
-    return int(value)
+    return check_int(name, value, low)
 
 
 def _check_rate(name: str, value: Any, high: float | None = 1.0) -> float:
