@@ -11,7 +11,8 @@
 One module per subcommand, each with `add_parser(subparsers)`, which declares its arguments, and
 `run(args)`, which does the work and returns the exit status; `arguments` holds what they share. This
 module only assembles the parser and reports errors: errors in what the user gave (an unknown policy, a
-missing folder, a bad value) print one line `mithridate: error: ...` on stderr and exit with status 2.
+missing folder, a bad value) print one line `mithridate: error: ...` on stderr and exit with status 2, and so
+does a command whose optional dependencies are missing (the line names the extra to install).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from ..extras import install_hint
 from . import bench, convert, corrupt, garbage, preview, show, sweep, synthetic
 from .arguments import PROG, Parser, UsageError
 
@@ -59,6 +61,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return done.code if isinstance(done.code, int) else 0
     try:
         return args.run(args)
+    except ModuleNotFoundError as error:  # an optional part that is not installed: say which extra has it
+        hint = install_hint(error)
+        if hint is None:
+            raise
+        print(f"{PROG}: error: {PROG} {args.command}: {hint}", file=sys.stderr)
+        return 2
     except (DatasetError, ValueError, TypeError, OSError) as error:
         print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
         return 2
