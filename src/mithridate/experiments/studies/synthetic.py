@@ -1,43 +1,10 @@
 """Synthetic data, measured like a dose: at what mix with real data does it help, and what does
 randomisation add to it (`mithridate synthetic`).
 
-Two data, each with two mix experiments, every model tested on held-out *real* rows only:
-
-- **digits**: scikit-learn's 1,797 handwritten digits, split by the seed into 797 test images
-  (stratified) and a pool of 1,000 real training images; synthetic digits are rendered from fonts
-  (`mithridate.data.render_digits`, 8x8 in the same format). Four kinds of synthetic digits:
-
-  - ``plain``: the clean glyphs (render ``randomise=False``: 12 fonts in turn, so 120 distinct images);
-  - ``plain+aug``: those, each augmented once by a mithridate policy (default ``ta_wide-s0.5``,
-    TrivialAugmentWide at half its published strength: the best dose of the digits sweep in the README),
-    applied to the 32x32 bitmap before the 4x4 block counts, as the real digits were made;
-  - ``randomised``: domain-randomised renders (random font, stroke, slant, rotation, aspect, position,
-    elastic wobble, pixel noise: ``randomise=True``);
-  - ``randomised+aug``: those, augmented as above.
-
-- **tabular** (breast_cancer, 569 rows x 30 features): 25 % of the rows (stratified) for testing, the
-  rest the real pool; synthetic rows are SMOTE-style interpolations between a row and one of its k nearest
-  same-class neighbours (`mithridate.tabular.synthetic.smote_rows`, k = 5), against the unrandomised
-  stand-in ``copies`` (rows copied from the same source, drawn with replacement).
-
-The two mixes:
-
-- ``share``: a fixed total (digits 500, tabular 100) of which a share (0, 10, 25, 50, 75, 90, 100 %) is
-  synthetic and the rest real. The synthetic digits come from the renderer; the synthetic rows are made
-  from the whole real pool, so at 100 % the model sees only rows generated from real data it never sees.
-- ``on_top``: a fixed small real set (digits 50, tabular 40) and synthetic examples added on top in
-  increasing numbers (digits 0 .. 5,000; tabular 0 .. 1,000); the synthetic rows are made from those real
-  rows only (SMOTE as data augmentation).
-
-Training sets are composed by `mithridate.data.Mix`: in the share mix it draws the real items from the
-pool and makes round(share x total) of them synthetic (for one seed the real items at a larger share are
-part of those at a smaller one); on top, it keeps the fixed real set, which is class-balanced (the first
-n of a class-interleaved random order of the pool), and adds the synthetic items. Synthetic digits of a
-seed are prefixes of one render. Models (default logistic regression and an RBF support-vector machine, both after
-standardisation) are fitted per cell and seed; the summary gives test accuracy as the mean over seeds with
-its 95 % t interval. Results are stored in `OUT/store.sqlite` (resumable, see `mithridate.experiments.store`), with
-`OUT/report.html`, `OUT/results.json` and the figures `synthetic_digits.png`, `synthetic_tabular.png` and
-`synthetic_samples.png`.
+Digits rendered from fonts (plain or domain-randomised, with or without augmentation) and SMOTE rows on
+breast_cancer, in two mixes (a share of a fixed total; added on top of a small real set), tested on held-out
+real rows only. The design of the experiment (data, mixes, composition, outputs) is described in
+docs/garbage.md, "The design of `mithridate synthetic`".
 """
 
 from __future__ import annotations

@@ -6,44 +6,8 @@ those of ImageNet-C (`make_imagenet_c.py`, as packaged by `imagecorruptions`) fo
 `params="cifar"` or `params="imagenet"` to choose. `corrupt` takes any image input the adapters accept
 (torch CHW/NCHW, numpy HWC/NHWC, PIL, lists) and returns the same type, layout, dtype and device.
 
-Like the references, every corruption computes on intensities in [0, 1], clips, and for uint8 output
-truncates x * 255 to an integer (`np.uint8(...)` of the references; a 1e-3 tolerance keeps float
-rounding from dropping exact integers a level). Float images stay float, unquantised, except where the
-corruption itself works on 8-bit levels (jpeg_compression; pixelate rounds as Pillow only for uint8).
-
-Randomness: each sample's draws are a pure function of (seed, sample index, corruption) through the
-project's counter-based `Key`, so results do not depend on the batch split, the device or the other
-samples. Draws do not depend on the severity either (common random numbers, as the policies share
-draws across doses): a sample keeps its noise field, angle or texture from severity 1 to 5 and only the
-strength changes, which makes the damage grow smoothly with the severity.
-
-What differs from the references, and why, is documented per corruption in its module:
-
-- gaussian/shot/impulse/speckle noise (`_noise`): same distributions; Poisson by table inversion;
-- glass_blur (`_blur`): the reference's sequential pixel "swaps" (copies, on numpy views) are
-  followed as pointer chains for all pixels at once in torch, and run as the reference's loop per image
-  in the compiled CPU path: the same result for the same offsets;
-- motion_blur (`_blur`, `_filters.line_blur`): ImageMagick's line kernel, one gather per tap in torch,
-  tap by tap per image in the compiled CPU path;
-- frost (`_weather`, `_textures`): a procedural, seeded ice-crystal texture with the colour statistics
-  of the references' frost photographs, instead of the photographs (which are not shipped here);
-- fog (`_textures.plasma_fractal`): the references' diamond-square fractal, batched;
-- elastic_transform (`_elastic`): the CIFAR script's affine + elastic version for "cifar", the
-  imagecorruptions size-relative version for "imagenet";
-- jpeg_compression (`_jpeg`): libjpeg's pipeline with exact float DCTs (in torch; per 8x8 block in the
-  compiled CPU path, the same bytes);
-- spatter (`_spatter`): OpenCV's Canny, distance transform and histogram equalisation in torch (in the
-  compiled CPU path: hysteresis as a flood fill, the distance by row scans; the same bytes).
-
-On the CPU, uint8 batches go through compiled kernels (`_native`, numba): each image from uint8 to uint8
-in one pass per step, the batch split over `torch.get_num_threads()` threads, the same draws and mostly
-the same bytes as the torch kernels (a level apart on a few values in ten thousand where float rounding
-differs; see `_native`). Float images and other devices use the torch kernels; MITHRIDATE_NATIVE=0
-forces them.
-
-Gray images (C = 1) are handled as imagecorruptions handles them: noise, blur, fog, contrast and
-brightness act on the single channel; snow whitens with 1.5 x + 0.5; frost and spatter add the luma of
-their colour layer; saturate returns the image unchanged; jpeg_compression codes one luma plane.
+The semantics (quantisation, draws, what differs from the references and why, gray images, the compiled CPU path)
+are described in docs/corruptions.md.
 """
 
 from __future__ import annotations
