@@ -104,7 +104,7 @@ def test_bytes_and_empty_batches(sources):
         ({"severity": True}, ValueError, "severity: expected an integer in 1..5"),
         ({"severity": 2.0}, ValueError, "severity: expected an integer in 1..5"),
         ({"seed": -1}, TypeError, "seed: expected a non-negative integer"),
-        ({"index": [0]}, ValueError, "index: expected 2 integers"),
+        ({"index": [0]}, ValueError, r"index: expected 2 sample indices \(one per sample\), got 1"),
         ({"index": [0, -1]}, ValueError, "index: expected non-negative"),
         ({"sources": "def f(): pass\n"}, TypeError, "expected a sequence of sources"),
         ({"sources": [1, 2]}, TypeError, r"sources\[0\]: expected str or bytes"),

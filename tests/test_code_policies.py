@@ -149,3 +149,13 @@ def test_positions_convert_between_tokenize_and_ast():
     text = source.text
     assert source.untokenized() == text
     assert tokenize.untokenize(tokenize.generate_tokens(io.StringIO(text).readline)) == text
+
+
+def test_indices_are_checked_as_everywhere_else():
+    policy = OpPolicy(UpperNames(), seed=0)
+    with pytest.raises(ValueError, match=r"index: expected 2 sample indices \(one per sample\), got 1"):
+        policy(SOURCES[:2], index=[0])
+    with pytest.raises(ValueError, match="index: expected non-negative"):
+        policy(SOURCES[:2], index=[0, -1])
+    with pytest.raises(ValueError, match=r"expected 0 sample indices"):
+        policy([], index=[3])

@@ -526,7 +526,7 @@ def test_bad_input_gets_clear_errors():
         policy.augment([b"x"])
     with pytest.raises(TypeError, match=r"texts\[2\]: expected str, got int"):
         parse_text_policy("text_ta")(["a", "b", 3])
-    with pytest.raises(ValueError, match=r"index: expected 2 sample indices \(one per text\), got 1"):
+    with pytest.raises(ValueError, match=r"index: expected 2 sample indices \(one per sample\), got 1"):
         policy(["a", "b"], index=[0])
     with pytest.raises(ValueError, match="index"):
         policy(["a"], index=[-1])

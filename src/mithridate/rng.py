@@ -126,6 +126,8 @@ def as_index(index: object, n: int, device: torch.device | str | None = None) ->
         kind = str(tensor.dtype)
     elif isinstance(index, (range, Sequence, np.ndarray, int)) and not isinstance(index, (str, bytes)):
         array = np.asarray(index)
+        if array.size == 0:  # an empty batch's empty sequence holds no numbers to type it
+            array = array.astype(np.int64)
         integral, kind = array.dtype.kind in "iu", str(array.dtype)
         tensor = torch.as_tensor(array.astype(np.int64)) if integral else None
     else:
@@ -135,7 +137,7 @@ def as_index(index: object, n: int, device: torch.device | str | None = None) ->
         raise TypeError(f"index: expected integers, got dtype {kind}")
     tensor = tensor.reshape(-1)
     if tensor.numel() != n:
-        raise ValueError(f"index: expected {n} sample indices (one per image), got {tensor.numel()}")
+        raise ValueError(f"index: expected {n} sample indices (one per sample), got {tensor.numel()}")
     # Values are checked where they are on the host; reading an accelerator's back would wait for it.
     if n and tensor.device.type == "cpu" and bool((tensor < 0).any()):
         raise ValueError("index: expected non-negative sample indices, got a negative one")

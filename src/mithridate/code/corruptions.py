@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..dose import Dose
+from ..rng import as_index
 from .ops import CodeOp
 from .policies import OpPolicy
 from .python.source import check_sources, decode_source
@@ -62,15 +63,6 @@ def _seed(seed: int, name: str, position: int) -> int:
     return int.from_bytes(digest, "little")
 
 
-def _check_index(index: Any, n: int) -> list[int]:
-    values = np.asarray(index.cpu() if hasattr(index, "cpu") else index)
-    if values.ndim != 1 or len(values) != n or (n and not np.issubdtype(values.dtype, np.integer)):
-        raise ValueError(f"index: expected {n} integers (one per source), got {values.shape} of {values.dtype}")
-    if n and int(values.min()) < 0:
-        raise ValueError("index: expected non-negative sample indices")
-    return [int(v) for v in values]
-
-
 def corrupt_code(
     sources: Sequence[str | bytes], name: str, severity: int, seed: int = 0, index: Any = None
 ) -> list[str]:
@@ -84,7 +76,7 @@ def corrupt_code(
         raise ValueError(f"severity: expected an integer in 1..5, got {severity!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise TypeError(f"seed: expected a non-negative integer, got {seed!r}")
-    positions = list(range(len(items))) if index is None else _check_index(index, len(items))
+    positions = list(range(len(items))) if index is None else as_index(index, len(items), "cpu").tolist()
     texts = [decode_source(bytes(item)) if isinstance(item, (bytes, bytearray)) else item for item in items]
     if not texts:
         return []

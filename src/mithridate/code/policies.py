@@ -9,7 +9,6 @@ the error noted (`EditedCode.error`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -124,9 +123,7 @@ class CodePolicy:
             index_tensor = torch.arange(n, dtype=torch.int64)
         else:
             key = Key(self.seed, epoch, None)
-            index_tensor = torch.zeros(0, dtype=torch.int64) if n == 0 else as_index(index, n, "cpu")
-            if n == 0 and len(index) != 0:
-                raise ValueError(f"index: expected 0 sample indices, got {len(index)}")
+            index_tensor = as_index(index, n, "cpu")
         dose = self.schedule(self.progress if progress is None else progress)
         op, factor = self._draw(key, index_tensor)
         gate = key.uniform(index_tensor, _GATE)[:, 0].numpy() < dose.p if n else np.zeros(0, dtype=bool)
@@ -159,7 +156,7 @@ class CodePolicy:
                 return EditedCode(text, text, ())
             source = op.parse(text)
             strength = float(plan.strength[i])
-            rate = min(max(op.reference_rate * strength, 0.0), 1.0)
+            rate = min(max(op.reference_rate * strength, 0.0), 1.0)  # the per-unit rate, linear in the strength
             sample_index = plan.index[i : i + 1]
 
             def uniform(count: int, sub: int, stream: int = op.stream) -> np.ndarray:
@@ -230,8 +227,3 @@ class CodeTrivialAugment(CodePolicy):
         op = key.integers(index, _OP, len(self._ops))[:, 0].numpy()
         bins = key.integers(index, _BIN, _BINS)[:, 0].numpy()
         return op, bins / (_BINS - 1)
-
-
-def rate_of(reference: float, strength: float) -> float:
-    """The per-unit rate at a strength: reference x strength clipped to [0, 1]."""
-    return min(max(reference * strength, 0.0), 1.0) if math.isfinite(strength) else 1.0

@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from ...rng import Key
+from ...rng import Key, as_index
 from ._edits import EditedText
 from ._engine import edit_batch
 from ._units import Protection
 from .ops import OPS, TextOp
-from .policies import check_index, check_texts
+from .policies import check_texts
 
 __all__ = ["SEVERITY_RATES", "TEXT_CORRUPTIONS", "TEXT_SEVERITIES", "corrupt_text", "corrupt_text_with_edits"]
 
@@ -62,7 +62,7 @@ def corrupt_text_with_edits(
         raise TypeError(f"seed: expected a non-negative integer, got {seed!r}")
     texts = check_texts(texts)
     n = len(texts)
-    index_tensor = torch.arange(n, dtype=torch.int64) if index is None else check_index(index, n)
+    index_tensor = torch.arange(n, dtype=torch.int64) if index is None else as_index(index, n, "cpu")
     if n == 0:
         return []
     rates = np.full(n, SEVERITY_RATES[name][int(severity) - 1])

@@ -44,7 +44,6 @@ __all__ = [
     "WordRepeatPolicy",
     "WordSplitPolicy",
     "WordSwapPolicy",
-    "check_index",
     "check_texts",
 ]
 
@@ -70,18 +69,6 @@ def check_texts(texts: object, name: str = "texts") -> list[str]:
 
 def _check_int(name: str, value: Any, low: int, high: float = math.inf) -> int:
     return check_int(name, value, low, high)
-
-
-def check_index(index: Any, n: int) -> torch.Tensor:
-    """Sample indices as `rng.as_index` checks them (an empty sequence for an empty batch too)."""
-    if n == 0 and isinstance(index, (Sequence, range, np.ndarray)) and not isinstance(index, (str, bytes)):
-        if len(index) != 0:
-            raise ValueError(f"index: expected 0 sample indices (one per text), got {len(index)}")
-        return torch.zeros(0, dtype=torch.int64)
-    try:
-        return as_index(index, n, "cpu")
-    except ValueError as error:
-        raise ValueError(str(error).replace("one per image", "one per text")) from None
 
 
 @dataclass(frozen=True)
@@ -172,7 +159,7 @@ class TextPolicy:
             index_tensor = torch.arange(n, dtype=torch.int64)
         else:
             key = Key(self.seed, epoch, None)
-            index_tensor = check_index(index, n)
+            index_tensor = as_index(index, n, "cpu")
         p, strength = self._doses(progress, n)
         op, factor = self._draw(key, index_tensor)
         reference = np.array([0.0 if o is None else o.reference_rate for o in self._ops.values()])
