@@ -602,19 +602,23 @@ def _deletions(tokens: Tokens, removed: Sequence[int], op: str) -> list[Edit]:
     return [Edit(start, end, "", op) for start, end in _deleted_spans(tokens, removed)]
 
 
-def _without(text: str, tokens: Tokens, removed: Sequence[int]) -> str:
-    """The text less the `removed` tokens (sorted): `splice(text, _deletions(tokens, removed, op))`."""
+def _without(text: str, tokens: Tokens, removed: Sequence[int], begin: int = 0, count: int | None = None) -> str:
+    """The text less the `removed` tokens (sorted): `splice(text, _deletions(tokens, removed, op))`. The text's
+    tokens are `count` entries of `tokens` from `begin` (a batch's lists read in place); default: all of them."""
+    starts, ends = tokens
+    count = len(starts) - begin if count is None else count
     if len(removed) == 1:  # the usual case, `_deleted_spans` of one token
-        starts, ends = tokens
         j = removed[0]
-        if j + 1 < len(starts):
-            return text[: starts[j]] + text[starts[j + 1] :]
+        at = begin + j
+        if j + 1 < count:
+            return text[: starts[at]] + text[starts[at + 1] :]
         if j > 0:
-            return text[: ends[j - 1]] + text[ends[j] :]
-        return text[: starts[j]] + text[ends[j] :]
+            return text[: ends[at - 1]] + text[ends[at] :]
+        return text[: starts[at]] + text[ends[at] :]
+    own = (starts[begin : begin + count], ends[begin : begin + count])
     parts = []
     last = 0
-    for start, end in _deleted_spans(tokens, removed):
+    for start, end in _deleted_spans(own, removed):
         parts.append(text[last:start])
         last = end
     parts.append(text[last:])
@@ -706,20 +710,8 @@ class WordDrop(_WordOp):
                 outputs[sample] = token_apply(text, (starts[begin:end], ends[begin:end]), units, choices, protected)
                 continue
             removed = [j for j in units if j < count and search(text, starts[begin + j], ends[begin + j]) is not None]
-            if not removed:
-                continue
-            if len(removed) == 1:
-                j = removed[0]
-                at = begin + j
-                if j + 1 < count:
-                    outputs[sample] = text[: starts[at]] + text[starts[at + 1] :]
-                elif j > 0:
-                    outputs[sample] = text[: ends[at - 1]] + text[ends[at] :]
-                else:
-                    outputs[sample] = text[: starts[at]] + text[ends[at] :]
-                continue
-            end = begin + count
-            outputs[sample] = _without(text, (starts[begin:end], ends[begin:end]), removed)
+            if removed:
+                outputs[sample] = _without(text, (starts, ends), removed, begin, count)
 
 
 class WordSwap(_WordOp):
