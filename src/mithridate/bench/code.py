@@ -66,17 +66,15 @@ def _best(call: Callable[[], Any], repeats: int) -> float:
 
 
 def _python_inputs(limit: int | None) -> dict[str, Any]:
-    texts = []
+    texts, functions = [], 0
     for path in stdlib_files(limit):
         try:
             source = read_python(path.read_bytes())
-            _ = source.tree
+            tree = source.tree
         except CodeSyntaxError:
             continue
         texts.append(source.text)
-    functions = sum(
-        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) for text in texts for node in ast.walk(ast.parse(text))
-    )
+        functions += sum(isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) for node in ast.walk(tree))
     tokens = sum(len(list(tokenize.generate_tokens(io.StringIO(text).readline))) for text in texts)
     return {"texts": texts, "functions": functions, "tokens": tokens}
 
