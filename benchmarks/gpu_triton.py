@@ -5,7 +5,7 @@
 Draws and policies take the Triton path on CUDA by default (MITHRIDATE_TRITON=0 turns it off).
 
 1. Draws: `rng.Key` words and uniforms on the GPU (one Triton launch each) against the CPU's.
-2. Grids: the plan's sampling-grid rows (`_gpu.plan_grids`, float64 trigonometry from libdevice) against the
+2. Grids: the plan's sampling-grid rows (`gpu_kernels.plan_grids`, float64 trigonometry from libdevice) against the
    torch path's on the CPU (numpy's libm): share of identical float32 values, largest difference.
 3. Images: every op (both interpolations, a fill) and every policy through `backend="triton"` on the GPU,
    against `backend="torch"` on the same GPU and the compiled CPU path: share of identical values and the
@@ -19,7 +19,7 @@ Draws and policies take the Triton path on CUDA by default (MITHRIDATE_TRITON=0 
    is installed.
 6. The fused apply of a fixed plan, eager and replayed from a CUDA graph: the share of host overhead.
 7. The first policy call of a fresh process, with an empty and with a filled Triton cache: compilation and
-   the self-checks (`_rng_triton.verified`, `image._gpu_check`), and whether they passed.
+   the self-checks (`rng_triton.verified`, `image._gpu_check`), and whether they passed.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def check_images(device: torch.device) -> dict:
 
 
 def check_draws_and_grids(device: torch.device) -> dict:
-    from mithridate.image.native import _gpu
+    from mithridate.image.gpu import _kernels as gpu_kernels
     from mithridate.image.ops import geometric_matrices
     from mithridate.rng import Key
 
@@ -111,7 +111,7 @@ def check_draws_and_grids(device: torch.device) -> dict:
     magnitudes = torch.randn(n, 1, 1, generator=generator, dtype=torch.float64)
     magnitudes *= torch.tensor([0.01, 1.0, 100.0, 1e4])[torch.randint(0, 4, (n, 1, 1), generator=generator)]
     for height, width in ((32, 32), (224, 224), (27, 40)):
-        fused = _gpu.plan_grids(ops.to(device), magnitudes.to(device), height, width).cpu()
+        fused = gpu_kernels.plan_grids(ops.to(device), magnitudes.to(device), height, width).cpu()
         matrices = geometric_matrices(ops.flatten(), magnitudes.flatten(), height, width)
         scale = torch.tensor([0.5 * width, 0.5 * height], dtype=torch.float32)
         reference = matrices.to(torch.float32).transpose(-1, -2).div(scale).reshape(n, 1, 1, 6)
@@ -216,15 +216,15 @@ def graph_replay(device: torch.device) -> list[dict]:
 
 _FIRST_CALL = """
 import json, time, torch, mithridate as mt
-from mithridate import _rng_triton
-from mithridate.image import _gpu_check
+from mithridate._backend import rng_triton
+from mithridate.image import gpu
 images = torch.randint(0, 256, (1024, 3, 32, 32), dtype=torch.uint8, device="cuda")
 start = time.perf_counter()
 mt.image.TrivialAugmentWide(seed=0)(images)
 torch.cuda.synchronize()
 seconds = time.perf_counter() - start
-print(json.dumps({"seconds": round(seconds, 2), "draws_verified": {str(k): v for k, v in _rng_triton._verdicts.items()},
-                  "fused_verified": {str(k): v for k, v in _gpu_check._verdicts.items()}}))
+print(json.dumps({"seconds": round(seconds, 2), "draws_verified": {str(k): v for k, v in rng_triton._verdicts.items()},
+                  "fused_verified": {str(k): v for k, v in gpu._check._verdicts.items()}}))
 """
 
 

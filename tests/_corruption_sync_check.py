@@ -19,15 +19,15 @@ import sys
 import torch
 
 from _sync_check import DeviceFakeMode, FakeLaunch, Recorder
-from mithridate import _rng_triton
+from mithridate._backend import rng_triton
 from mithridate.image.corruptions import CORRUPTIONS, corrupt
 
 SEVERITY = 3
 
 
 def main() -> None:
-    _rng_triton._draw_kernel = FakeLaunch()
-    _rng_triton.verified = lambda *args: True  # compares bytes: a real device runs it once
+    rng_triton._draw_kernel = FakeLaunch()
+    rng_triton.verified = lambda *args: True  # compares bytes: a real device runs it once
     torch.cuda.device = lambda device: contextlib.nullcontext()
     torch.cuda.current_device = lambda: 0
     torch.backends.cudnn.enabled = False  # cuDNN's grid sampler has no fake kernel; torch's has, and neither syncs

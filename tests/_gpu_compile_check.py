@@ -17,8 +17,8 @@ import triton
 from triton.backends.compiler import GPUTarget
 from triton.compiler import ASTSource
 
-from mithridate import _rng_triton
-from mithridate.image.native import _gpu
+from mithridate._backend import rng_triton
+from mithridate.image.gpu import _kernels as gpu_kernels
 
 _IMAGE = {"src": "*u8", "ops": "*i64", "ops_stride": "i32", "magnitudes": "*fp64", "magnitudes_stride": "i32"}
 _SIZE = {"H": "i32", "W": "i32"}
@@ -30,7 +30,7 @@ _LOOSE_FLOAT32 = re.compile(
 def kernels():
     """(name, kernel, signature, constexprs, options) for every specialisation the code launches."""
     grids = {"ops": "*i64", "magnitudes": "*fp64", "grids": "*fp32", "total": "i32", **_SIZE, "BLOCK": "constexpr"}
-    yield "grids", _gpu._grids_kernel, grids, {"BLOCK": _gpu._BLOCK}, _gpu.COMPILE_OPTIONS
+    yield "grids", gpu_kernels._grids_kernel, grids, {"BLOCK": gpu_kernels._BLOCK}, gpu_kernels.COMPILE_OPTIONS
     for floating in (False, True):
         pixel = "*fp32" if floating else "*u8"
         image = {**_IMAGE, "src": pixel}
@@ -39,8 +39,9 @@ def kernels():
                 "src": pixel, "tables": "*u8", "stats": "*fp32" if floating else "*u8", **image, **_SIZE,
                 "C": "constexpr", "FLOAT": "constexpr", "BLOCK": "constexpr",
             }  # fmt: skip
-            constants = {"C": c, "FLOAT": floating, "BLOCK": _gpu._STATS_BLOCK}
-            yield f"tables C={c} float={floating}", _gpu._tables_kernel, tables, constants, _gpu.COMPILE_OPTIONS
+            constants = {"C": c, "FLOAT": floating, "BLOCK": gpu_kernels._STATS_BLOCK}
+            options = gpu_kernels.COMPILE_OPTIONS
+            yield f"tables C={c} float={floating}", gpu_kernels._tables_kernel, tables, constants, options
             for bilinear in (False, True):
                 for fill in (False, True):
                     step = {
@@ -53,10 +54,10 @@ def kernels():
                         "FLOAT": floating,
                         "BILINEAR": bilinear,
                         "HAS_FILL": fill,
-                        "BLOCK": _gpu._BLOCK,
+                        "BLOCK": gpu_kernels._BLOCK,
                     }
                     name = f"step C={c} float={floating} bilinear={bilinear} fill={fill}"
-                    yield name, _gpu._step_kernel, step, constants, _gpu.COMPILE_OPTIONS
+                    yield name, gpu_kernels._step_kernel, step, constants, gpu_kernels.COMPILE_OPTIONS
     for mode in (0, 1, 2):  # words, uniforms, integers
         for draws in (1, 64):
             draw = {
@@ -65,7 +66,7 @@ def kernels():
             }  # fmt: skip
             constants = {"MODE": mode, "ROWS": 1024 // draws, "DRAWS": draws}
             name = f"draws mode={mode} draws={draws}"
-            yield name, _rng_triton._draw_kernel, draw, constants, _rng_triton.COMPILE_OPTIONS
+            yield name, rng_triton._draw_kernel, draw, constants, rng_triton.COMPILE_OPTIONS
 
 
 def check(ptx: str) -> str:

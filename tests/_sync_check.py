@@ -4,8 +4,8 @@ Without a GPU, the call runs on fake CUDA tensors (torch's FakeTensorMode: shape
 Anything that would read the device's memory back to the host (`.item()`, `bool(tensor)`, `nonzero`,
 boolean indexing, `.tolist()`...) raises there, and a dispatch mode records every copy between the host
 and the device. The Triton launches are replaced by a recorder (fake tensors hold no memory), so the check
-covers what the host does around them. The self-checks that a real device runs once (`_rng_triton.verified`,
-`_gpu_check.verified`: one sync per device or configuration) compare bytes, which fake tensors do not hold;
+covers what the host does around them. The self-checks that a real device runs once (`rng_triton.verified`,
+`gpu.verified`: one sync per device or configuration) compare bytes, which fake tensors do not hold;
 here they pass. The first call of each policy fills the per-device caches (its copies to the device are
 allowed); the second must make no blocking copy. Asynchronous copies from pinned memory (host indices, a
 plan drawn on the host) queue on the stream without waiting.
@@ -40,9 +40,9 @@ from torch.utils import _pytree as pytree
 from torch.utils._python_dispatch import TorchDispatchMode
 
 import mithridate as mt
-from mithridate import _rng_triton
-from mithridate.image import _gpu_check
-from mithridate.image.native import _gpu
+from mithridate._backend import rng_triton
+from mithridate.image import gpu
+from mithridate.image.gpu import _kernels as gpu_kernels
 
 POLICIES = ["ta_wide", "ta_wide-s2", "rand-n2-m9", "auto-imagenet", "augmix", "ta_wide-ibilinear-f128"]
 
@@ -141,12 +141,13 @@ class FakeLaunch:
 
 def main() -> None:
     grids, tables, step, draws = FakeLaunch(), FakeLaunch(), FakeLaunch(), FakeLaunch()
-    _gpu._grids_kernel, _gpu._tables_kernel, _gpu._step_kernel, _rng_triton._draw_kernel = grids, tables, step, draws
+    gpu_kernels._grids_kernel, gpu_kernels._tables_kernel, gpu_kernels._step_kernel = grids, tables, step
+    rng_triton._draw_kernel = draws
     torch.cuda.device = lambda device: contextlib.nullcontext()  # no CUDA runtime to switch devices in
     torch.cuda.current_device = lambda: 0  # the fake tensors' device
     torch.backends.cudnn.enabled = False  # cuDNN's grid sampler has no fake kernel; torch's has, and neither syncs
-    _rng_triton.verified = lambda *args: True  # the self-checks compare bytes: a real device runs them once
-    _gpu_check.verified = lambda *args: True
+    rng_triton.verified = lambda *args: True  # the self-checks compare bytes: a real device runs them once
+    gpu.verified = lambda *args: True
     results: dict = {"fused": {}, "torch": {}}
     with DeviceFakeMode(allow_non_fake_inputs=True):
         batches = {

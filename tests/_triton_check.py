@@ -21,9 +21,9 @@ from triton.runtime import interpreter
 
 import mithridate as mt
 from _exactness import fma32
-from mithridate.image import OPS, Plan, _gpu_check, apply_plan, native
-from mithridate.image.native import _gpu
-from mithridate.image.ops import geometric_matrices
+from mithridate.image import Plan, apply_plan, gpu, native
+from mithridate.image.gpu import _kernels as gpu_kernels
+from mithridate.image.ops import OPS, geometric_matrices
 
 
 def _fused(self, x, y, z):
@@ -52,7 +52,7 @@ class NumpyLibdevice:
         return apply
 
 
-_gpu.libdevice = NumpyLibdevice()
+gpu_kernels.libdevice = NumpyLibdevice()
 
 
 def _reference_backend(dtype: torch.dtype) -> str:
@@ -85,7 +85,7 @@ def main(seed: int) -> None:
     for case, (dtype, channels, height, width, chains, depth, interpolation, fill) in enumerate(all_cases):
         # images and plans as the self-check draws them: every op twice, stepped ops last on float images
         shape = (channels, (height, width), chains, depth, chains > 1)
-        images, plan = _gpu_check.check_batch(*shape, dtype=dtype, seed=1000 * seed + case)
+        images, plan = gpu.check_batch(*shape, dtype=dtype, seed=1000 * seed + case)
         options = {"interpolation": interpolation, "fill": fill}
         fused = apply_plan(images, plan, backend="triton", **options)
         reference = apply_plan(images, plan, backend=_reference_backend(dtype), **options)
@@ -101,8 +101,9 @@ def main(seed: int) -> None:
     results.update(_policies(generator))
     # The self-check a CUDA device runs once per configuration passes where the kernels are right.
     ops = torch.zeros((2, 1, 2), dtype=torch.int64)  # a gray batch with a plan of two steps: only shapes count
-    passed = _gpu_check.verified(torch.zeros((2, 1, 40, 30), dtype=torch.uint8), Plan(ops, ops.double()), "nearest", 9)
-    passed &= _gpu_check.verified(torch.zeros((2, 3, 32, 32)), Plan(ops, ops.double()), "bilinear", 0.5)
+    gray = torch.zeros((2, 1, 40, 30), dtype=torch.uint8)
+    passed = gpu.verified(gray, Plan(ops, ops.double()), "nearest", 9, apply_plan)
+    passed &= gpu.verified(torch.zeros((2, 3, 32, 32)), Plan(ops, ops.double()), "bilinear", 0.5, apply_plan)
     results["self-check"] = {"identical": float(passed), "max": 0}
     print(json.dumps(results))
 
@@ -140,7 +141,7 @@ def _grids(generator: torch.Generator) -> dict:
         :, None, None
     ]
     height, width = 27, 40
-    fused = _gpu.plan_grids(ops, magnitudes, height, width)
+    fused = gpu_kernels.plan_grids(ops, magnitudes, height, width)
     matrices = geometric_matrices(ops.flatten(), magnitudes.flatten(), height, width)
     scale = torch.tensor([0.5 * width, 0.5 * height], dtype=torch.float32)
     reference = matrices.to(torch.float32).transpose(-1, -2).div(scale).reshape(n, 2, 3, 6)

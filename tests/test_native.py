@@ -316,15 +316,15 @@ def test_a_policy_call_on_a_cuda_batch_never_waits_for_the_device():
 
 def test_the_fused_gpu_path_checks_itself_once_per_configuration_and_turns_off_when_a_byte_differs(monkeypatch):
     """Before "auto" takes the fused path on a device, a batch through every op must give the CPU's bytes there
-    (`_gpu_check`): checked once per configuration; one differing byte warns and turns the Triton paths off, so
+    (`gpu.verified`): checked once per configuration; one differing byte warns and turns the Triton paths off, so
     a GPU whose compiler computes otherwise changes no result. The kernels are stood in for by the CPU paths."""
-    from mithridate import _switch
-    from mithridate.image import _gpu_check
+    from mithridate._backend import switch
+    from mithridate.image import gpu
 
     monkeypatch.delenv("MITHRIDATE_TRITON", raising=False)  # on by default
-    monkeypatch.setattr(_switch, "_triton_failure", None)
-    monkeypatch.setattr(_gpu_check, "_verdicts", {})
-    monkeypatch.setattr(native, "triton_supports", lambda *args: True)
+    monkeypatch.setattr(switch, "_triton_failure", None)
+    monkeypatch.setattr(gpu._check, "_verdicts", {})
+    monkeypatch.setattr(gpu, "supports", lambda *args: True)
     runs = []
 
     def faithful(images, ops, magnitudes, weights, fill, interpolation, mix):
@@ -338,14 +338,14 @@ def test_the_fused_gpu_path_checks_itself_once_per_configuration_and_turns_off_w
         out.view(-1)[123] ^= 1
         return out
 
-    images, plan = _gpu_check.check_batch(3)
+    images, plan = gpu.check_batch(3)
     assert set(plan.ops[:, 0, -1].tolist()) == set(range(len(OPS))) and plan.weights is not None
-    float_images, float_plan = _gpu_check.check_batch(3, dtype=torch.float32)
+    float_images, float_plan = gpu.check_batch(3, dtype=torch.float32)
     assert float_images.dtype == torch.float32 and float_images.min() >= 0 and float_images.max() <= 1
-    stepped = torch.tensor([OP_IDS[name] for name in _gpu_check._STEPPED])  # a few ulps could cross a step
+    stepped = torch.tensor([OP_IDS[name] for name in gpu._check._STEPPED])  # a few ulps could cross a step
     assert not torch.isin(float_plan.ops[:, :, :-1], stepped).any() and torch.isin(plan.ops[:, :, :-1], stepped).any()
     assert images.shape[-2] * images.shape[-1] > 1024  # more than the statistics block of the tables kernel
-    monkeypatch.setattr(native, "run_plan_triton", faithful)
+    monkeypatch.setattr(gpu, "run_plan", faithful)
 
     def batch(channels, height, width, chains, depth, weighted=False, dtype=torch.uint8):
         """A batch and a plan of these shapes: only shapes and the dtype select the check (values are not read)."""
@@ -354,21 +354,21 @@ def test_the_fused_gpu_path_checks_itself_once_per_configuration_and_turns_off_w
         return torch.zeros((2, channels, height, width), dtype=dtype), Plan(ops, ops.double(), weights)
 
     ta_224 = batch(3, 224, 224, 1, 1)
-    assert _gpu_check.verified(*ta_224, "bilinear", None) and _gpu_check.verified(*ta_224, "bilinear", None)
+    assert gpu.verified(*ta_224, "bilinear", None, apply_plan) and gpu.verified(*ta_224, "bilinear", None, apply_plan)
     n = 2 * len(OPS)  # two samples per op
     assert runs == [(n, 3, 48, 48)]  # once per configuration; sides of the same kind (multiples of 16)
-    assert _gpu_check.verified(*batch(3, 160, 96, 1, 1), "bilinear", None) and len(runs) == 1  # same kernels
-    assert _gpu_check.verified(*batch(1, 28, 1, 1, 2), "nearest", 7) and runs[-1] == (n, 1, 28, 1)
-    assert _gpu_check.verified(*batch(3, 224, 224, 3, 3, weighted=True), "bilinear", None) and len(runs) == 3
-    assert _gpu_check.verified(*batch(3, 100, 31, 1, 1), "bilinear", None) and runs[-1] == (n, 3, 37, 31)
-    assert _gpu_check.verified(*batch(3, 224, 224, 1, 1, dtype=torch.float32), "bilinear", None) and len(runs) == 5
-    monkeypatch.setattr(native, "run_plan_triton", off_by_one)
+    assert gpu.verified(*batch(3, 160, 96, 1, 1), "bilinear", None, apply_plan) and len(runs) == 1  # same kernels
+    assert gpu.verified(*batch(1, 28, 1, 1, 2), "nearest", 7, apply_plan) and runs[-1] == (n, 1, 28, 1)
+    assert gpu.verified(*batch(3, 224, 224, 3, 3, weighted=True), "bilinear", None, apply_plan) and len(runs) == 3
+    assert gpu.verified(*batch(3, 100, 31, 1, 1), "bilinear", None, apply_plan) and runs[-1] == (n, 3, 37, 31)
+    assert gpu.verified(*batch(3, 224, 224, 1, 1, dtype=torch.float32), "bilinear", None, apply_plan) and len(runs) == 5
+    monkeypatch.setattr(gpu, "run_plan", off_by_one)
     match = r"self-check of the fused GPU path failed .*uint8 with 3 channels, nearest, fill=None, its values differ"
     match += r" from the CPU's at 1 of \d+, by up to 1\)"
     with pytest.warns(RuntimeWarning, match=match):
-        assert not _gpu_check.verified(*ta_224, "nearest", None)
-    assert not _switch.triton_enabled()
-    assert not _gpu_check.verified(*ta_224, "bilinear", None)  # every configuration is off once one failed
+        assert not gpu.verified(*ta_224, "nearest", None, apply_plan)
+    assert not switch.triton_enabled()
+    assert not gpu.verified(*ta_224, "bilinear", None, apply_plan)  # every configuration is off once one failed
     assert len(runs) == 6
 
 
@@ -386,14 +386,14 @@ def test_auto_falls_back_to_the_torch_path_once_the_fused_gpu_path_fails(monkeyp
     images = torch.randint(0, 256, (6, 3, 9, 9), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     plan = mt.image.TrivialAugmentWide(seed=0).sample(6, (9, 9))
     reference = apply_plan(images, plan, backend="torch")
-    from mithridate import _switch
+    from mithridate._backend import switch
 
     monkeypatch.setenv("MITHRIDATE_TRITON", "1")
-    monkeypatch.setattr(_switch, "_triton_failure", None)
-    assert not executor._fused_gpu(images, "nearest", None)  # a CPU batch
-    monkeypatch.setattr(executor.native, "run_plan_triton", broken)
-    monkeypatch.setattr(executor, "_fused_gpu", lambda *args: _switch.triton_enabled())  # as on CUDA
-    monkeypatch.setattr(executor._gpu_check, "verified", lambda *args: True)  # checked: it fails at the launch
+    monkeypatch.setattr(switch, "_triton_failure", None)
+    assert not executor.gpu.preferred(images, "nearest", None)  # a CPU batch
+    monkeypatch.setattr(executor.gpu, "run_plan", broken)
+    monkeypatch.setattr(executor.gpu, "preferred", lambda *args: switch.triton_enabled())  # as on CUDA
+    monkeypatch.setattr(executor.gpu, "verified", lambda *args: True)  # checked: it fails at the launch
     with pytest.warns(RuntimeWarning, match=r"fused GPU path failed \(RuntimeError: no kernel image"):
         first = apply_plan(images, plan)
     with warnings.catch_warnings():
@@ -420,10 +420,10 @@ def test_the_triton_kernels_compile_for_real_gpus_with_exact_float_arithmetic(tm
 
 
 def test_host_tensors_go_to_cuda_pinned_and_without_waiting(monkeypatch):
-    """`_transfer.to_device`: a host tensor bound for CUDA is pinned and copied with non_blocking=True (from
+    """`transfer.to_device`: a host tensor bound for CUDA is pinned and copied with non_blocking=True (from
     pageable memory the copy would wait for the stream); other moves are plain `.to`. No GPU here: the
     pinning and the copy are recorded instead."""
-    from mithridate import _transfer
+    from mithridate._backend import transfer
 
     calls = []
     real_to = torch.Tensor.to
@@ -442,10 +442,10 @@ def test_host_tensors_go_to_cuda_pinned_and_without_waiting(monkeypatch):
     monkeypatch.setattr(torch.Tensor, "pin_memory", pin)
     monkeypatch.setattr(torch.Tensor, "to", to)
     host = torch.arange(4)
-    assert _transfer.to_device(host, "cuda") is host and calls == ["pin", ("to", "cuda", True)]
+    assert transfer.to_device(host, "cuda") is host and calls == ["pin", ("to", "cuda", True)]
     calls.clear()
-    assert _transfer.to_device(host, None) is host and _transfer.to_device(host, "cpu") is host and calls == []
-    assert _transfer.to_device(host, "meta").device.type == "meta" and calls == []
-    table = _transfer.constant((1.0, 2.0), torch.float32, torch.device("cpu"))
-    assert table is _transfer.constant((1.0, 2.0), torch.float32, torch.device("cpu"))  # made once
+    assert transfer.to_device(host, None) is host and transfer.to_device(host, "cpu") is host and calls == []
+    assert transfer.to_device(host, "meta").device.type == "meta" and calls == []
+    table = transfer.constant((1.0, 2.0), torch.float32, torch.device("cpu"))
+    assert table is transfer.constant((1.0, 2.0), torch.float32, torch.device("cpu"))  # made once
     assert table.tolist() == [1.0, 2.0] and table.dtype == torch.float32

@@ -206,27 +206,27 @@ def test_triton_draws_equal_the_torch_draws_in_the_interpreter():
 def test_triton_draws_are_on_unless_turned_off_and_fall_back_after_a_failed_launch(monkeypatch):
     if importlib.util.find_spec("triton") is None:
         pytest.skip("Triton is not installed (it ships with CUDA builds of torch)")
-    from mithridate import _rng_triton, _switch
+    from mithridate._backend import rng_triton, switch
 
-    monkeypatch.setattr(_switch, "_triton_failure", None)
+    monkeypatch.setattr(switch, "_triton_failure", None)
     monkeypatch.setenv("MITHRIDATE_TRITON", "0")
-    assert not _rng_triton.enabled()
+    assert not rng_triton.enabled()
     monkeypatch.delenv("MITHRIDATE_TRITON")
-    assert _rng_triton.enabled()
+    assert rng_triton.enabled()
     launches = []
 
     def broken(*args, **kwargs):
         launches.append(args)
         raise RuntimeError("no kernel for this GPU")
 
-    monkeypatch.setattr(_rng_triton, "_launch", broken)
+    monkeypatch.setattr(rng_triton, "_launch", broken)
     # CPU tensors keep the CPU draws.
     assert Key(3).bits(torch.arange(5), 1, 2).shape == (5, 2) and not launches
     index = torch.arange(5)
-    assert _rng_triton.try_draw(index.view(5, 1), 1, 2, 3, uniform=False) is None and not launches  # not 1-d
+    assert rng_triton.try_draw(index.view(5, 1), 1, 2, 3, uniform=False) is None and not launches  # not 1-d
     with pytest.warns(RuntimeWarning, match="Triton draws failed .*no kernel for this GPU"):
-        assert _rng_triton.try_draw(index, 1, 2, 3, uniform=False) is None
-    assert not _rng_triton.enabled()  # every Triton path is off after the failure: no further launch
+        assert rng_triton.try_draw(index, 1, 2, 3, uniform=False) is None
+    assert not rng_triton.enabled()  # every Triton path is off after the failure: no further launch
     assert len(launches) == 1
 
 
@@ -236,11 +236,12 @@ def test_triton_draws_check_themselves_once_per_kind_and_turn_off_when_a_draw_di
     turns the Triton paths off. The kernel is stood in for by the compiled CPU loop (the same words)."""
     if importlib.util.find_spec("triton") is None:
         pytest.skip("Triton is not installed (it ships with CUDA builds of torch)")
-    from mithridate import _rng_triton, _switch, rng
+    from mithridate import rng
+    from mithridate._backend import rng_triton, switch
 
     monkeypatch.delenv("MITHRIDATE_TRITON", raising=False)
-    monkeypatch.setattr(_switch, "_triton_failure", None)
-    monkeypatch.setattr(_rng_triton, "_verdicts", {})
+    monkeypatch.setattr(switch, "_triton_failure", None)
+    monkeypatch.setattr(rng_triton, "_verdicts", {})
     calls = []
 
     def faithful(index, k0, k1, count, uniform, high=None):
@@ -253,19 +254,23 @@ def test_triton_draws_check_themselves_once_per_kind_and_turn_off_when_a_draw_di
             out[-1, -1] = 0.5 if out[-1, -1] != 0.5 else 0.25  # the widest index, the last (partial) tile of draws
         return out
 
-    monkeypatch.setattr(_rng_triton, "draw", faithful)
+    monkeypatch.setattr(rng_triton, "draw", faithful)
     cpu = torch.device("cpu")
-    assert _rng_triton.verified(cpu, 1, False, 15) and _rng_triton.verified(cpu, 1, False, 15)
+
+    def verified(count, uniform, high=None):
+        return rng_triton.verified(cpu, count, uniform, high, rng._reference_draws)
+
+    assert verified(1, False, 15) and verified(1, False, 15)
     assert calls == [(305, 2**63 - 1, 1, False, 15)]  # once per kind and count, up to the widest index
-    assert _rng_triton.verified(cpu, 70, True) and _rng_triton.verified(cpu, 5, False)
-    assert _rng_triton.verified(cpu, 3 * 224 * 224, True) and calls[-1][0] == 5 + 6  # rows cut for wide draws
+    assert verified(70, True) and verified(5, False)
+    assert verified(3 * 224 * 224, True) and calls[-1][0] == 5 + 6  # rows cut for wide draws
     assert len(calls) == 4
-    monkeypatch.setattr(_rng_triton, "_verdicts", {})
-    monkeypatch.setattr(_rng_triton, "draw", one_uniform_off)
-    assert _rng_triton.verified(cpu, 1, False, 15)  # integers: untouched
+    monkeypatch.setattr(rng_triton, "_verdicts", {})
+    monkeypatch.setattr(rng_triton, "draw", one_uniform_off)
+    assert verified(1, False, 15)  # integers: untouched
     with pytest.warns(RuntimeWarning, match=r"self-check of the Triton draws failed .*70 uniforms per sample differ"):
-        assert not _rng_triton.verified(cpu, 70, True)
-    assert not _rng_triton.enabled() and rng._triton(cpu, 1, False, 15) is None
+        assert not verified(70, True)
+    assert not rng_triton.enabled() and rng._triton(cpu, 1, False, 15) is None
 
 
 @settings(max_examples=50, deadline=None)

@@ -36,7 +36,7 @@ def _near_ties(count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 def test_fma32_is_one_rounding_even_next_to_ties():
     numba = pytest.importorskip("numba")
-    from mithridate.image.native._fma import fma
+    from mithridate._backend.fma import fma
 
     llvm_fma = numba.vectorize(["float32(float32, float32, float32)"])(lambda a, b, c: fma(a, b, c))
     a, b, c = _near_ties(200_000, seed=0)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._switch import native_enabled
-from ._transfer import to_device
+from ._backend.switch import native_enabled
+from ._backend.transfer import to_device
 
 __all__ = ["Key", "as_index", "hash32", "new_seed"]
 
@@ -33,25 +33,39 @@ _CPU_BLOCK_ELEMENTS = 1 << 16
 
 @functools.cache
 def _load_compiled():
-    """Import `_rng_compiled` once (None without numba or a writable cache folder)."""
+    """Import `_backend.rng_compiled` once (None without numba or a writable cache folder)."""
     try:
-        from . import _rng_compiled
+        from ._backend import rng_compiled
     except (ImportError, RuntimeError):  # pragma: no cover - numba missing, or no writable cache folder
         return None
-    return _rng_compiled
+    return rng_compiled
 
 
 def _compiled():
-    """The compiled CPU draws (`_rng_compiled`), or None without numba or with MITHRIDATE_NATIVE=0."""
+    """The compiled CPU draws (`_backend.rng_compiled`), or None without numba or with MITHRIDATE_NATIVE=0."""
     return _load_compiled() if native_enabled() else None
 
 
 def _triton(device: torch.device, count: int, uniform: bool, high: int | None = None):
-    """The one-launch CUDA draws (`_rng_triton`) where Triton imports, the Triton paths are on (`_switch`)
-    and draws of this kind equal the CPU's on this device (checked once); otherwise None."""
-    from . import _rng_triton  # imports Triton: only reached for CUDA tensors
+    """The one-launch CUDA draws (`_backend.rng_triton`) where Triton imports, the Triton paths are on
+    (`_backend.switch`) and draws of this kind equal the CPU's on this device (checked once); otherwise None."""
+    from ._backend import rng_triton  # imports Triton: only reached for CUDA tensors
 
-    return _rng_triton if _rng_triton.enabled() and _rng_triton.verified(device, count, uniform, high) else None
+    if not rng_triton.enabled() or not rng_triton.verified(device, count, uniform, high, _reference_draws):
+        return None
+    return rng_triton
+
+
+def _reference_draws(
+    index: torch.Tensor, count: int, uniform: bool, high: int | None
+) -> tuple[torch.Tensor, tuple[int, int]]:
+    """The CPU's draws of a fixed key and stream for the Triton self-check, with the stream's two words."""
+    key, stream = Key(20261127), 3
+    if high is not None:
+        expected = key.integers(index, stream, high, count)
+    else:
+        expected = key.uniform(index, stream, count) if uniform else key.bits(index, stream, count)
+    return expected, key._stream_words(stream, 0)
 
 
 def _to_uniform(words: torch.Tensor) -> torch.Tensor:
@@ -105,7 +119,7 @@ def as_index(index: object, n: int, device: torch.device | str | None = None) ->
 
     Indices already on an accelerator are not read back to check their sign (that would be a host
     synchronisation per batch); a negative one there draws like its 64-bit two's complement. Host indices
-    for a CUDA device are copied there asynchronously (`_transfer.to_device`).
+    for a CUDA device are copied there asynchronously (`_backend.transfer.to_device`).
     """
     if type(index) is int and n == 1 and 0 <= index < 2**63:  # one image per call (a Dataset transform)
         return to_device(torch.tensor([index], dtype=torch.int64), device)
@@ -181,10 +195,10 @@ class Key:
         """hash(sample word ^ draw word) for every (sample, draw), `finish`ed into a (n, count) tensor.
 
         The sample words (one per index) and the draw words (one per draw, shared by every sample) are
-        hashed once each. On the CPU the compiled loop of `_rng_compiled` computes the same words in one
+        hashed once each. On the CPU the compiled loop of `_backend.rng_compiled` computes the same words in one
         call; without it, a large output is filled in cache-sized row blocks: each of the hash's int64
         passes then stays in cache (measured 4x faster for a 256 x 3072 noise field). On CUDA,
-        unless MITHRIDATE_TRITON=0, one Triton kernel (`_rng_triton`) computes them instead of some fifty
+        unless MITHRIDATE_TRITON=0, one Triton kernel (`_backend.rng_triton`) computes them instead of some fifty
         launches.
         """
         k0, k1 = self._stream_words(stream, sub)

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 
 import torch
 
-from .._switch import triton_enabled, triton_failed
-from .._transfer import to_device
-from . import _gpu_check, native
+from .._backend.switch import triton_failed
+from .._backend.transfer import to_device
 from . import functional as F
+from . import gpu, native
 from .ops import GEOMETRIC_IDS, OPS, apply_op, geometric_matrices
 from .plan import Plan
 
@@ -181,18 +181,12 @@ def _apply_chunk(
         out.copy_(images)
 
 
-def _fused_gpu(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:
-    """Whether "auto" means the fused GPU path for this batch: the Triton paths on (`_switch`) and a CUDA
-    batch it supports. It takes it once its self-check for the plan's configuration has passed there."""
-    return triton_enabled() and images.device.type == "cuda" and native.triton_supports(images, interpolation, fill)
-
-
 def draws_on_host(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:
     """Whether a policy should draw the plan of this batch on the host: a batch on an accelerator that the
     torch path will apply, which groups samples by op and must know the group sizes. Drawn on the device,
     the plan would be read back (a wait per step); drawn on the host (the same draws), it is counted there
     and copied over without waiting. The fused GPU path reads the plan on the device: it draws there."""
-    return images.device.type != "cpu" and not _fused_gpu(images, interpolation, fill)
+    return images.device.type != "cpu" and not gpu.preferred(images, interpolation, fill)
 
 
 _SMALL_PLAN = 16
@@ -239,7 +233,7 @@ def apply_plan(
 
     `backend`: "torch" runs the batched torch kernels; "native" the compiled CPU path for uint8 images
     (`mithridate.image.native`, same results, raises where it does not apply); "auto" picks native
-    wherever it applies, and on CUDA the fused GPU path once its self-check passed there (`_gpu_check`;
+    wherever it applies, and on CUDA the fused GPU path once its self-check passed there (`gpu.verified`;
     MITHRIDATE_TRITON=0 turns it off; a failed launch or check falls back to the torch path, with a warning);
     "triton" the fused GPU path itself (uint8 or float32 on CUDA: two launches per step, no host sync).
     `chunk_elements` bounds the elements the torch path processes at once (None: `CPU_CHUNK_ELEMENTS` on
@@ -258,23 +252,23 @@ def apply_plan(
         return images.clone()
     if (
         backend == "auto"
-        and _fused_gpu(images, interpolation, fill)
-        and _gpu_check.verified(images, plan, interpolation, fill)
+        and gpu.preferred(images, interpolation, fill)
+        and gpu.verified(images, plan, interpolation, fill, apply_plan)
     ):
         try:
-            return native.run_plan_triton(images, plan.ops, plan.magnitudes, plan.weights, fill, interpolation, _mix)
+            return gpu.run_plan(images, plan.ops, plan.magnitudes, plan.weights, fill, interpolation, _mix)
         except Exception as error:  # a compiler or driver that rejects the kernels must not stop training
             triton_failed(error, "the fused GPU path")
         backend = "torch"
     if backend == "triton":
-        if not native.triton_supports(images, interpolation, fill):
+        if not gpu.supports(images, interpolation, fill):
             raise ValueError(
                 "backend: 'triton' needs Triton and CUDA uint8 or float32 (N, C, H, W) images with 1 or 3 "
                 "channels, nearest or bilinear interpolation and one fill value or one per channel (for uint8, "
                 f"integers in [0, 255]); got {images.device.type} "
                 f"{images.dtype} {tuple(images.shape)}, {interpolation!r}, fill={fill!r}"
             )
-        return native.run_plan_triton(images, plan.ops, plan.magnitudes, plan.weights, fill, interpolation, _mix)
+        return gpu.run_plan(images, plan.ops, plan.magnitudes, plan.weights, fill, interpolation, _mix)
     matrices = _plan_matrices(plan if host_plan is None else host_plan, *images.shape[-2:])  # None: no geometric
     if backend != "torch" and native.supports(images, interpolation, fill):
         return native.run_plan(images, plan.ops, plan.magnitudes, matrices, plan.weights, fill, interpolation)

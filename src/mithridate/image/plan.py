@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from .._transfer import to_device
+from .._backend.transfer import to_device
 from .ops import OPS, check_magnitudes
 
 __all__ = ["Plan"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from ..._switch import native_enabled
+from ..._backend.switch import native_enabled
 from ...rng import Key, as_index
 from ..adapters import to_batch
 from ._blur import defocus_blur, gaussian_blur_corruption, glass_blur, motion_blur, zoom_blur

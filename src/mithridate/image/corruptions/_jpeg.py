@@ -23,7 +23,7 @@ import math
 
 import torch
 
-from ..._transfer import constant
+from ..._backend.transfer import constant
 from ._context import Context
 from ._filters import pad
 

@@ -35,12 +35,12 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from numba import njit
 
-from ..._rng_compiled import base_word, hash32, uniform
-from ..._rng_compiled import salts as draw_salts
-from ..native._fma import fma
-from ..native._threads import split
+from ..._backend.compiled import njit
+from ..._backend.fma import fma
+from ..._backend.rng_compiled import base_word, hash32, uniform
+from ..._backend.rng_compiled import salts as draw_salts
+from ..._backend.threads import split
 from ._context import Context
 
 __all__ = ["KERNELS", "run"]
@@ -834,69 +834,86 @@ def _spatter(src: np.ndarray, dst: np.ndarray, c: tuple, ctx: Context) -> None:
 
 
 @njit(nogil=True, cache=True)
-def _dct8(block, out, matrix, matrix_t, tmp):
-    """out = M block M^T as _jpeg._transform does it: along rows, then along columns, products summed in order.
+def _transform(src, out, tmp, matrix, matrix_t):
+    """out = M block M^T for every block of a strip, as _jpeg._transform does it per block.
 
-    Each sum runs over k in order, 8 of them side by side (over j, then over v, reading M^T = `matrix_t`) so
-    that the loops vectorise; `tmp` is the caller's scratch (no allocation per block).
+    A strip (8, 8 * nb) holds nb blocks interleaved: element (k, j) of block b at [k, j * nb + b] (nb a
+    multiple of 8, the lanes past the plane's blocks zeros). Each sum runs over k in order, from +0, as for
+    one 8x8 block (along rows, then along columns, reading M^T = `matrix_t`), for all blocks at once: whole
+    vectors over the blocks, each sum in registers. `tmp` is scratch like src.
     """
+    n = src.shape[1]
+    nb = n // 8
     for u in range(8):
-        for j in range(8):
-            tmp[u, j] = _F0
-        for k in range(8):
-            m = matrix[u, k]
-            for j in range(8):
-                tmp[u, j] = tmp[u, j] + m * block[k, j]
+        for e in range(n):
+            acc = _F0
+            for k in range(8):
+                acc = acc + matrix[u, k] * src[k, e]
+            tmp[u, e] = acc
     for i in range(8):
         for v in range(8):
-            out[i, v] = _F0
-        for k in range(8):
-            t = tmp[i, k]
-            for v in range(8):
-                out[i, v] = out[i, v] + matrix_t[k, v] * t
+            for b in range(nb):
+                acc = _F0
+                for k in range(8):
+                    acc = acc + matrix_t[k, v] * tmp[i, k * nb + b]
+                out[i, v * nb + b] = acc
 
 
 @njit(nogil=True, cache=True)
 def _code_plane(plane, table, dct, idct):
-    """_jpeg._code_plane of one (h, w) int64 plane (multiples of 8), in place.
+    """_jpeg._code_plane of one (h, w) int32 plane (multiples of 8), in place, one strip of 8 rows at a time.
 
     Quantisation rounds |v| / step half up and puts the sign back (copysign: a zero level keeps v's sign,
     which the sums of the inverse transform, started at +0, absorb), without branches.
     """
     h, w = plane.shape
-    block = np.empty((8, 8), np.float32)
-    coef = np.empty((8, 8), np.float32)
-    tmp = np.empty((8, 8), np.float32)
+    blocks = w // 8
+    nb = -(-blocks // 8) * 8  # lanes: whole vectors
+    strip = np.zeros((8, 8 * nb), np.float32)
+    coef = np.zeros((8, 8 * nb), np.float32)
+    tmp = np.zeros((8, 8 * nb), np.float32)
     for by in range(0, h, 8):
-        for bx in range(0, w, 8):
-            for i in range(8):
+        for k in range(8):
+            for b in range(blocks):
                 for j in range(8):
-                    block[i, j] = np.float32(plane[by + i, bx + j]) - np.float32(128.0)
-            _dct8(block, coef, dct, idct, tmp)
-            for i in range(8):
+                    strip[k, j * nb + b] = np.float32(plane[by + k, b * 8 + j]) - np.float32(128.0)
+        _transform(strip, coef, tmp, dct, idct)
+        for i in range(8):
+            for v in range(8):
+                step = table[i, v]
+                for b in range(nb):
+                    c = coef[i, v * nb + b]
+                    coef[i, v * nb + b] = np.copysign(np.floor(abs(c) / step + _HALF), c) * step
+        _transform(coef, strip, tmp, idct, dct)
+        for i in range(8):
+            for b in range(blocks):
                 for j in range(8):
-                    v = coef[i, j]
-                    step = table[i, j]
-                    block[i, j] = np.copysign(np.floor(abs(v) / step + _HALF), v) * step
-            _dct8(block, coef, idct, dct, tmp)
-            for i in range(8):
-                for j in range(8):
-                    plane[by + i, bx + j] = min(max(np.int64(np.floor(coef[i, j] + np.float32(128.5))), 0), 255)
+                    level = np.int32(np.floor(strip[i, j * nb + b] + np.float32(128.5)))
+                    plane[by + i, b * 8 + j] = min(max(level, 0), 255)
 
 
 @njit(nogil=True, cache=True)
-def _upsample_into(small, out, H, W):
-    """libjpeg's h2v2_fancy_upsample of small (h, w) cropped to (H, W) into out."""
+def _upsample_into(small, out, H, W, row):
+    """libjpeg's h2v2_fancy_upsample of small (h, w) cropped to (H, W) into out; `row` holds w values.
+
+    Per output row: the vertical step (3 x the nearer row + the farther one) for all columns, then the
+    horizontal one for the even columns (with the left neighbour) and the odd ones (with the right one):
+    the same integers as pixel by pixel, in loops without branches.
+    """
     h, w = small.shape
     for oy in range(H):
         r = oy // 2
         near = min(r + 1, h - 1) if oy % 2 else max(r - 1, 0)
-        for ox in range(W):
-            q = ox // 2
-            other = min(q + 1, w - 1) if ox % 2 else max(q - 1, 0)
-            s = 3 * small[r, q] + small[near, q]
-            t = 3 * small[r, other] + small[near, other]
-            out[oy, ox] = (3 * s + t + 7) >> 4 if ox % 2 else (3 * s + t + 8) >> 4
+        for q in range(w):
+            row[q] = 3 * small[r, q] + small[near, q]
+        out[oy, 0] = (4 * row[0] + 8) >> 4
+        for q in range(1, (W + 1) // 2):
+            out[oy, 2 * q] = (3 * row[q] + row[q - 1] + 8) >> 4
+        inner = min(W // 2, w - 1)
+        for q in range(inner):
+            out[oy, 2 * q + 1] = (3 * row[q] + row[q + 1] + 7) >> 4
+        for q in range(inner, W // 2):
+            out[oy, 2 * q + 1] = (3 * row[q] + row[w - 1] + 7) >> 4
 
 
 @njit(nogil=True, cache=True)
@@ -904,14 +921,15 @@ def _jpeg_kernel(src, dst, luma_table, chroma_table, dct, idct, start, stop):
     _, C, H, W = src.shape
     block = 8 if C == 1 else 16
     ph, pw = -(-H // block) * block, -(-W // block) * block
-    y = np.empty((ph, pw), np.int64)
-    cb = np.empty((ph, pw), np.int64)
-    cr = np.empty((ph, pw), np.int64)
-    sb = np.empty((ph // 2, pw // 2), np.int64)
-    sr = np.empty((ph // 2, pw // 2), np.int64)
+    y = np.empty((ph, pw), np.int32)
+    cb = np.empty((ph, pw), np.int32)
+    cr = np.empty((ph, pw), np.int32)
+    sb = np.empty((ph // 2, pw // 2), np.int32)
+    sr = np.empty((ph // 2, pw // 2), np.int32)
     hh, hw = (H + 1) // 2, (W + 1) // 2
-    ub = np.empty((H, W), np.int64)
-    ur = np.empty((H, W), np.int64)
+    ub = np.empty((H, W), np.int32)
+    ur = np.empty((H, W), np.int32)
+    row = np.empty(hw, np.int32)
     half = 1 << 15
     offset = (128 << 16) + half - 1
     for s in range(start, stop):
@@ -950,8 +968,8 @@ def _jpeg_kernel(src, dst, luma_table, chroma_table, dct, idct, start, stop):
                 ) >> 2
         _code_plane(sb, chroma_table, dct, idct)
         _code_plane(sr, chroma_table, dct, idct)
-        _upsample_into(sb[:hh, :hw], ub, H, W)
-        _upsample_into(sr[:hh, :hw], ur, H, W)
+        _upsample_into(sb[:hh, :hw], ub, H, W, row)
+        _upsample_into(sr[:hh, :hw], ur, H, W, row)
         for i in range(H):
             red, green, blue = dst[s, 0, i], dst[s, 1, i], dst[s, 2, i]
             for j in range(W):

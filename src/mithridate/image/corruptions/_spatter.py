@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..._transfer import constant
+from ..._backend.transfer import constant
 from ._context import Context
 from ._filters import Kernel2d, correlate2d, gaussian_blur, pad
 

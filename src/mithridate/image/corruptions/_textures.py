@@ -9,7 +9,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..._transfer import constant
+from ..._backend.transfer import constant
 from ._context import Context
 
 __all__ = ["FROST_PHOTOS", "frost_layer", "plasma_fractal"]

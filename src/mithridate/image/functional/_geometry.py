@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch.nn.functional import grid_sample
 
-from ..._transfer import constant, to_device
+from ..._backend.transfer import constant, to_device
 from ._common import Magnitude, check_images, compute_dtype, per_sample
 
 __all__ = [

@@ -1,33 +1,30 @@
-"""Compiled paths: on the CPU, for uint8 batches, the whole plan in one numba call per thread, bit for bit
-the torch path; on a GPU, for uint8 and float32 batches, two fused Triton launches per step.
+"""The compiled CPU path (numba): for uint8 batches, the whole plan in one numba call per thread, bit for bit
+the torch path. (The fused GPU path is `image.gpu`.)
 
 On the CPU, the torch executor spends most of a small image's time dispatching kernels to groups of a few
 dozen images, and at 224x224 it computes in float32 what could stay in uint8. Here each sample runs its
 own chain, image by image, inside compiled code (`_kernels`: tables for the point ops, one pass for the
-others); the batch is split over `torch.get_num_threads()` threads (`_threads`; the kernels release the
-GIL).
+others); the batch is split over `torch.get_num_threads()` threads (`_backend.threads`; the kernels release
+the GIL).
 
 The results equal `executor.apply_plan(..., backend="torch")` exactly (tests compare them on random plans
 and images); `supports` says which inputs qualify: CPU uint8 (N, C, H, W) with C in {1, 3}, nearest or
 bilinear interpolation, an integer fill, and H * W <= 65,793 (up to there the luma sum behind Contrast's
 mean is exact in float32, as torch sums it). Set MITHRIDATE_NATIVE=0 to turn the path off.
-`triton_supports` and `run_plan_triton` are the GPU path's (`_gpu`).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 
 import numpy as np
 import torch
 
-from ..._switch import native_enabled
-from ..._transfer import constant
-from ._threads import split
+from ..._backend.switch import native_enabled
+from ..._backend.threads import split
 
-__all__ = ["available", "fill_bytes", "run_plan", "run_plan_triton", "supports", "triton_supports"]
+__all__ = ["MAX_PIXELS", "available", "fill_bytes", "run_plan", "supports"]
 
 MAX_PIXELS = (1 << 24) // 255  # the largest H * W whose luma sums stay exact in float32
 _MIN_SAMPLES_PER_THREAD = 4
@@ -121,54 +118,3 @@ def _scratch(channels: int, height: int, width: int) -> tuple[np.ndarray, ...]:
     if getattr(_local, "key", None) != key:
         _local.key, _local.buffers = key, buffers(channels, height, width)
     return _local.buffers
-
-
-def triton_supports(images: torch.Tensor, interpolation: str, fill: float | Sequence[float] | None) -> bool:
-    """Whether the fused Triton path applies: uint8 or float32 (N, C, H, W) with C in {1, 3} on a CUDA
-    device (or anywhere under TRITON_INTERPRET=1), nearest or bilinear, a fill of one value or one per
-    channel (whole numbers in [0, 255] for uint8), Triton installed."""
-    from . import _gpu
-
-    interpreted = os.environ.get("TRITON_INTERPRET", "0") == "1"
-    return (
-        _gpu.available()
-        and (images.device.type == "cuda" or interpreted)
-        and images.dtype in (torch.uint8, torch.float32)
-        and images.ndim == 4
-        and images.shape[1] in (1, 3)
-        and images.numel() > 0
-        and images.numel() < 2**31
-        and interpolation in ("nearest", "bilinear")
-        and _fill_values(fill, images) is not None
-    )
-
-
-def _fill_values(fill: float | Sequence[float] | None, images: torch.Tensor) -> tuple | None:
-    """The outside value per channel in the images' dtype (as Python numbers), or None if it does not fit."""
-    channels = images.shape[1]
-    if images.dtype == torch.uint8:
-        values = fill_bytes(fill, channels)
-        return None if values is None else tuple(int(v) for v in values)
-    if fill is None:
-        return (0.0,) * channels
-    values = [float(fill)] if isinstance(fill, (int, float)) else [float(v) for v in fill]
-    values = values * channels if len(values) == 1 else values
-    return tuple(values) if len(values) == channels else None
-
-
-def run_plan_triton(
-    images: torch.Tensor,
-    ops: torch.Tensor,
-    magnitudes: torch.Tensor,
-    weights: torch.Tensor | None,
-    fill: float | Sequence[float] | None,
-    interpolation: str,
-    mix,
-) -> torch.Tensor:
-    """The fused GPU path (`_gpu`): two Triton launches per step; the caller checks `triton_supports`."""
-    from . import _gpu
-
-    fill_tensor = None
-    if fill is not None:
-        fill_tensor = constant(_fill_values(fill, images), images.dtype, images.device)
-    return _gpu.run_plan(images, ops, magnitudes, weights, fill_tensor, interpolation, mix)

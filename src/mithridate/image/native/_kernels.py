@@ -14,10 +14,10 @@ table per channel and apply it in one pass.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ..._backend.compiled import njit
+from ..._backend.fma import fma32
 from ..ops import OP_IDS
-from ._fma import fma32
 
 _F0 = np.float32(0.0)
 _F1 = np.float32(1.0)

@@ -14,9 +14,9 @@ import functools
 
 import numpy as np
 import torch
-from numba import njit
 
-from ..._rng_compiled import base_word, hash32, uniform
+from ..._backend.compiled import njit
+from ..._backend.rng_compiled import base_word, hash32, uniform
 
 __all__ = ["denoise", "masked_lm", "scan_batch"]
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..._switch import native_enabled
+from ..._backend.switch import native_enabled
 
 __all__ = ["TokenBatch", "TokenVocab", "as_vocab", "word_ids_from_offsets"]
 

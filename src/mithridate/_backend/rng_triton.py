@@ -13,10 +13,11 @@ once and leaves the torch code in place for the rest of the process.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import torch
 
-from ._switch import triton_enabled, triton_failed
+from .switch import triton_enabled, triton_failed
 
 try:  # Triton ships with CUDA builds of torch; without it this path is unavailable.
     import triton
@@ -26,6 +27,9 @@ except ImportError:  # pragma: no cover - depends on the torch build
     tl = None
 
 __all__ = ["available", "draw", "enabled", "try_draw", "verified"]
+
+Reference = Callable[[torch.Tensor, int, bool, "int | None"], "tuple[torch.Tensor, tuple[int, int]]"]
+"""(index, count, uniform, high) -> (the CPU's draws of some key, that key's two stream words)."""
 
 _ELEMENTS = 1024
 """Outputs per program: a tile of rows x draws, draws a power of two up to `_MAX_DRAWS`."""
@@ -40,7 +44,7 @@ def available() -> bool:
 
 
 def enabled() -> bool:
-    """Whether `rng.Key` may draw here on CUDA: Triton imports and the Triton paths are on (`_switch`)."""
+    """Whether `rng.Key` may draw here on CUDA: Triton imports and the Triton paths are on (`switch`)."""
     return triton_enabled() and triton is not None
 
 
@@ -121,7 +125,7 @@ def try_draw(
     index: torch.Tensor, k0: int, k1: int, count: int, uniform: bool, high: int | None = None
 ) -> torch.Tensor | None:
     """`draw` for a 1-d int64 index, or None (the caller then draws in torch) for another index; a failed
-    launch turns the Triton paths off (`_switch.triton_failed`) and gives None too."""
+    launch turns the Triton paths off (`switch.triton_failed`) and gives None too."""
     if index.dtype != torch.int64 or index.dim() != 1:
         return None
     out = _empty(index, count, uniform)
@@ -140,33 +144,28 @@ _CHECK_VALUES = 1 << 20
 """At most this many values per check: the indices are cut for wide draws (a corruption's noise field)."""
 
 
-def verified(device: torch.device, count: int, uniform: bool, high: int | None = None) -> bool:
+def verified(device: torch.device, count: int, uniform: bool, high: int | None, reference: Reference) -> bool:
     """Whether `count` draws per sample of this kind (words, uniforms or integers below `high`) on `device`
     equal the CPU's, checked once per device, kind and count (one host sync each): the kernel Triton
     compiles for them (its tile of draws follows the count) runs on indices across the int64 range and is
-    compared with `rng.Key` on the CPU. A difference or a failed launch turns every Triton path off
-    (`_switch.triton_failed`), so that a GPU whose compiler or hardware computes otherwise changes no draw.
+    compared with `reference` (`rng.Key`'s draws on the CPU, passed in by `rng`). A difference or a failed
+    launch turns every Triton path off (`switch.triton_failed`), so that a GPU whose compiler or hardware
+    computes otherwise changes no draw.
     """
     key = (torch.device(device), count, 1 if uniform else 0 if high is None else 2)
     if key not in _verdicts:
-        _verdicts[key] = _check(key[0], count, uniform, high)
+        _verdicts[key] = _check(key[0], count, uniform, high, reference)
     return _verdicts[key] and triton_enabled()
 
 
-def _check(device: torch.device, count: int, uniform: bool, high: int | None) -> bool:
-    """Compare the draws on `device` with `rng.Key`'s on the CPU; on a difference, say so and turn off."""
-    from .rng import Key  # rng imports this module lazily: no cycle at import time
-
-    key, stream = Key(20261127), 3
+def _check(device: torch.device, count: int, uniform: bool, high: int | None, reference: Reference) -> bool:
+    """Compare the draws on `device` with the reference's on the CPU; on a difference, say so and turn off."""
     wide = torch.tensor([2**31 - 1, 2**31, 2**32 + 7, 2**53 + 1, 2**63 - 1])
     rows = max(1, min(300, _CHECK_VALUES // max(count, 1)))
     index = torch.cat([torch.arange(rows), wide])
-    if high is not None:
-        expected = key.integers(index, stream, high, count)
-    else:
-        expected = key.uniform(index, stream, count) if uniform else key.bits(index, stream, count)
+    expected, (k0, k1) = reference(index, count, uniform, high)
     try:
-        drawn = draw(index.to(device), *key._stream_words(stream, 0), count, uniform, high).cpu()
+        drawn = draw(index.to(device), k0, k1, count, uniform, high).cpu()
     except Exception as error:  # a compiler or driver that rejects the kernel must not stop training
         triton_failed(error, "the Triton draws")
         return False

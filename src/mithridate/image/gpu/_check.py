@@ -9,22 +9,25 @@ and the torch path for float32: the bytes must be equal for uint8, the values wi
 dtype, channels, interpolation, fill or not, the plan's chains, steps and weights, and the kind of each
 image side (Triton compiles one kernel per kind of
 integer argument: 1, a multiple of 16, or other); the check batch has the same. A difference or a failure
-turns the Triton paths off (`_switch.triton_failed`) with one warning, so a run goes on, slower, with the
+turns the Triton paths off (`_backend.switch.triton_failed`) with one warning, so a run goes on, slower, with the
 results it would have had on the torch path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 
-from .._switch import triton_enabled, triton_failed
-from . import native
-from .ops import OP_IDS, OPS
-from .plan import Plan
+from ..._backend.switch import triton_enabled, triton_failed
+from .. import native
+from ..ops import OP_IDS, OPS
+from ..plan import Plan
 
-__all__ = ["verified"]
+__all__ = ["check_batch", "verified"]
+
+Apply = Callable[..., torch.Tensor]
+"""The executor's `apply_plan(images, plan, backend=..., interpolation=..., fill=...)`."""
 
 _SEED = 20261127
 
@@ -47,10 +50,13 @@ def _size_like(side: int) -> int:
     return min(side, 48) if side % 16 == 0 else min(side, 37)
 
 
-def verified(images: torch.Tensor, plan: Plan, interpolation: str, fill: float | Sequence[float] | None) -> bool:
+def verified(
+    images: torch.Tensor, plan: Plan, interpolation: str, fill: float | Sequence[float] | None, apply: Apply
+) -> bool:
     """Whether the fused path on the images' device gives the CPU's results for this configuration, checked
     once: dtype, channels, interpolation, fill or not, the plan's chains, steps and weights, and sides that
-    compile to the same kernels as the batch's (Triton specialises integer arguments and strides)."""
+    compile to the same kernels as the batch's (Triton specialises integer arguments and strides). `apply`
+    is the executor's `apply_plan`, which runs the check batch on both sides."""
     _, channels, height, width = images.shape
     _, chains, depth = plan.ops.shape
     size = (_size_like(height), _size_like(width))
@@ -58,7 +64,7 @@ def verified(images: torch.Tensor, plan: Plan, interpolation: str, fill: float |
     key = (images.device, images.dtype, channels, interpolation, fill is not None, size, shape)
     if key not in _verdicts:
         batch = check_batch(channels, size, *shape, dtype=images.dtype)
-        _verdicts[key] = _check(images.device, batch, interpolation, fill)
+        _verdicts[key] = _check(images.device, batch, interpolation, fill, apply)
     return _verdicts[key] and triton_enabled()
 
 
@@ -106,11 +112,13 @@ def check_batch(
 
 
 def _check(
-    device: torch.device, batch: tuple[torch.Tensor, Plan], interpolation: str, fill: float | Sequence[float] | None
+    device: torch.device,
+    batch: tuple[torch.Tensor, Plan],
+    interpolation: str,
+    fill: float | Sequence[float] | None,
+    apply_plan: Apply,
 ) -> bool:
     """Run the check batch on `device` (fused) and on the CPU (torch); on a difference, say so and turn off."""
-    from .executor import apply_plan  # the executor asks this module: import it when first needed
-
     images, plan = batch
     channels = images.shape[1]
     options = {"interpolation": interpolation, "fill": fill}

@@ -11,7 +11,8 @@ compares both). Large draws gain too: one pass, no int64 temporaries.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from .compiled import njit
 
 _MASK = np.uint64(0xFFFFFFFF)
 _M1 = np.uint64(0x7FEB352D)

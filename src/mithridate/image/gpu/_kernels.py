@@ -12,14 +12,14 @@ one launch (`_grids_kernel`) computes the sampling grids of every step of the pl
    affine resampling, Color, Sharpness, table lookup, or for float32 the point op itself) and writes all
    channels.
 
-The arithmetic follows the compiled CPU kernels (`_kernels`), which equal the torch path bit for bit: the
+The arithmetic follows the compiled CPU kernels (`image.native`), which equal the torch path bit for bit: the
 fused multiply-adds are explicit (`tl.fma`), divisions correctly rounded (`tl.div_rn`), and the kernels are
 compiled with `enable_fp_fusion=False`, so that the compiler fuses no others; the same bytes as the CPU
 paths are expected on a GPU for uint8 (where the torch CUDA kernels can differ from the CPU ones by a
 level at rounding ties). Float32 images get the torch path's values to within a few ulps: torch's CPU
 kernels sum Contrast's mean, and on narrow images the bilinear weights, in orders of their own. Used by
 `apply_plan(..., backend="triton")`, and by "auto" on CUDA once its self-check passed on the device
-(`image._gpu_check`; MITHRIDATE_TRITON=0 turns it off); tested on the CPU through Triton's interpreter
+(`_check`; MITHRIDATE_TRITON=0 turns it off); tested on the CPU through Triton's interpreter
 (TRITON_INTERPRET=1) and compiled offline for sm_80 and sm_90 by the tests.
 """
 
