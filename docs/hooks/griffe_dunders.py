@@ -12,7 +12,9 @@ SHOWN = frozenset({"__call__", "__len__", "__getitem__", "__iter__", "__contains
 
 
 class HideDunders(griffe.Extension):
-    def on_class_members(self, *, node: ast.AST | griffe.ObjectNode, cls: griffe.Class, agent: Any, **kwargs: Any) -> None:
+    def on_class_members(
+        self, *, node: ast.AST | griffe.ObjectNode, cls: griffe.Class, agent: Any, **kwargs: Any
+    ) -> None:
         hidden = [name for name in cls.members if name.startswith("__") and name.endswith("__") and name not in SHOWN]
         for name in hidden:
             if name != "__init__":
