@@ -21,8 +21,9 @@ from pathlib import Path
 import torch
 
 import mithridate as mt
-from mithridate.image import OP_IDS, OPS, Plan
+from mithridate.image import Plan
 from mithridate.image.executor import apply_plan
+from mithridate.image.ops import OP_IDS, OPS
 from mithridate.rng import Key
 
 POLICIES = ["ta_wide", "ta_wide-s2", "rand-n2-m9", "auto-imagenet", "auto-cifar10", "augmix", "ta_wide-ibilinear-f128"]

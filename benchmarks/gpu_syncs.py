@@ -32,7 +32,7 @@ def main() -> None:
     images = torch.randint(0, 256, (1024, 3, 32, 32), dtype=torch.uint8, device="cuda")
     index = torch.arange(1024, device="cuda")
     for text in ("ta_wide", "rand-n2-m9", "augmix", "auto-imagenet"):
-        policy = mt.image.parse_policy(text)
+        policy = mt.image.policy(text)
         print(f"{text:14s} {count_syncs(lambda p=policy: p(images, index=index)):3d} syncs per call")
     for name in ("gaussian_noise", "glass_blur", "frost", "jpeg_compression"):
         calls = count_syncs(lambda n=name: mt.image.corruptions.corrupt(images, n, 3, index=index))

@@ -36,8 +36,9 @@ from pathlib import Path
 import torch
 
 import mithridate as mt
-from mithridate.image import OP_IDS, OPS, Plan
+from mithridate.image import Plan
 from mithridate.image.executor import apply_plan
+from mithridate.image.ops import OP_IDS, OPS
 
 sys.path.insert(0, str(Path(__file__).parent))
 from gpu_check import photos, rate  # the same photos and timing as the GPU check

@@ -15,7 +15,8 @@ from collections.abc import Callable
 import torch
 
 from mithridate.bench.inputs import default_cifar_folder, make_batch
-from mithridate.image import corruptions, parse_policy
+from mithridate.image import corruptions
+from mithridate.image import policy as parse_policy
 from mithridate.image.executor import apply_plan
 
 

@@ -59,6 +59,7 @@ from PIL import Image
 
 from _exactness import OUR_GRID_ORDER, torchvision_grid_order
 from mithridate.image import functional as F
+from mithridate.image.functional.mixing import blend
 
 TF = pytest.importorskip("torchvision.transforms.v2.functional")
 
@@ -620,15 +621,15 @@ def test_blend(kind, dtype):
     images = inputs(kind, dtype)
     transformed = F.invert(F.equalize(images))
     n = images.shape[0]
-    assert torch.equal(F.blend(images, transformed, 0.0), images)
-    assert torch.equal(F.blend(images, transformed, 1.0), transformed)
-    assert torch.equal(F.blend(images, transformed, torch.zeros(n)), images)
-    assert torch.equal(F.blend(images, transformed, torch.ones(n)), transformed)
+    assert torch.equal(blend(images, transformed, 0.0), images)
+    assert torch.equal(blend(images, transformed, 1.0), transformed)
+    assert torch.equal(blend(images, transformed, torch.zeros(n)), images)
+    assert torch.equal(blend(images, transformed, torch.ones(n)), transformed)
 
     amounts = [0.0, 1.0, 0.5, 0.25, 0.75, 0.37, 0.01, 0.99]
     batch, mags = cross(images, amounts)
     other, _ = cross(transformed, amounts)
-    out = F.blend(batch, other, float_factors(mags))
+    out = blend(batch, other, float_factors(mags))
     assert out.dtype == dtype and out.shape == batch.shape
     compute = torch.float32
     lerped = [torch.lerp(a.to(compute), b.to(compute), m) for a, b, m in zip(batch, other, mags, strict=True)]
@@ -820,7 +821,7 @@ def test_wrong_number_of_magnitudes_raises(name):
 def test_blend_wrong_number_of_amounts_raises():
     images = torch.zeros((4, 3, 8, 8), dtype=torch.uint8)
     with pytest.raises(ValueError, match="one value per image"):
-        F.blend(images, images, torch.ones(5))
+        blend(images, images, torch.ones(5))
 
 
 @pytest.mark.parametrize("op", GEOMETRY_OPS)

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 import mithridate as mt
 from _exactness import TORCH_FUSES, assert_paths_agree
-from mithridate.image import OP_IDS, OPS, Plan, apply_plan, native
+from mithridate.image import Plan, apply_plan, native
+from mithridate.image.ops import OP_IDS, OPS
 
 pytestmark = [
     pytest.mark.skipif(not native.available(), reason="numba is not installed or MITHRIDATE_NATIVE=0"),
@@ -117,7 +118,7 @@ def test_native_equals_torch_on_large_photos(size, interpolation):
     ["ta_wide", "rand-n2-m9", "rand-n3-m15-s2", "auto-imagenet", "augmix", "augmix-inearest", "ta_wide-f128-ibilinear"],
 )
 def test_policies_give_the_same_images_on_both_paths(policy, photos, monkeypatch):
-    augment = mt.image.parse_policy(policy)
+    augment = mt.image.policy(policy)
     augment.seed = 11
     images = photos.repeat(4, 1, 1, 1)
     index = torch.arange(images.shape[0])
@@ -146,7 +147,7 @@ def test_results_do_not_depend_on_threads_or_layout(photos):
 
 
 def _seeded_ta_wide() -> mt.image.Policy:
-    policy = mt.image.parse_policy("ta_wide")
+    policy = mt.image.policy("ta_wide")
     policy.seed = 7
     return policy
 

@@ -12,7 +12,8 @@ from torchvision.transforms import v2
 
 import mithridate as mt
 from _exactness import TORCH_FUSES
-from mithridate.image import OPS, Plan
+from mithridate.image import Plan
+from mithridate.image.ops import OP_IDS, OPS
 from mithridate.image.policies import (
     _AUGMIX_PARTIAL_SPACE,
     _AUTO_SPACE,
@@ -269,11 +270,11 @@ def test_trivial_augment_op_bins_and_signs_are_uniform():
     policy = mt.image.TrivialAugmentWide(seed=123)
     plan = policy.sample(n, (32, 32), index=range(n))
     ops, magnitudes = plan.ops[:, 0, 0], plan.magnitudes[:, 0, 0]
-    op_counts = torch.bincount(ops, minlength=len(OPS))[[mt.image.OP_IDS[name] for name in TRIVIAL_WIDE_SPACE]]
+    op_counts = torch.bincount(ops, minlength=len(OPS))[[OP_IDS[name] for name in TRIVIAL_WIDE_SPACE]]
     assert _chi_square(op_counts.double()) < CHI2_999[13]
     # Bins: recover each sample's bin from its magnitude for the linearly spaced signed ops.
     signed_ops = [
-        mt.image.OP_IDS[name] for name in ("ShearX", "ShearY", "Brightness", "Color", "Contrast", "Sharpness")
+        OP_IDS[name] for name in ("ShearX", "ShearY", "Brightness", "Color", "Contrast", "Sharpness")
     ]
     chosen = torch.isin(ops, torch.tensor(signed_ops))
     bins = torch.round(magnitudes[chosen].abs() / 0.99 * 30).long()
@@ -289,7 +290,7 @@ def test_randaugment_and_augmix_draw_uniformly_per_step():
     plan = mt.image.RandAugment(seed=2).sample(n, (32, 32), index=range(n))
     for step in range(2):
         counts = torch.bincount(plan.ops[:, 0, step], minlength=len(OPS))
-        counts = counts[[mt.image.OP_IDS[name] for name in RAND_SPACE]]
+        counts = counts[[OP_IDS[name] for name in RAND_SPACE]]
         assert _chi_square(counts.double()) < CHI2_999[13]
     augmix = mt.image.AugMix(seed=2).sample(n, (32, 32), index=range(n))
     depth = (augmix.ops != 0).sum(-1)  # Identity is not an AugMix op: non-zero ops count the depth
@@ -304,7 +305,7 @@ def test_autoaugment_applies_ops_with_their_probabilities():
     plan = mt.image.AutoAugment("cifar10", seed=4).sample(n, (32, 32), index=range(n))
     # Sub-policy 0 of cifar10 is (Invert 0.1, Contrast 0.2): first steps that are Invert appear at
     # rate (1/25) * 0.1 from that sub-policy and (1/25) * ... from none else at step 0.
-    invert_first = (plan.ops[:, 0, 0] == mt.image.OP_IDS["Invert"]).float().mean().item()
+    invert_first = (plan.ops[:, 0, 0] == OP_IDS["Invert"]).float().mean().item()
     assert abs(invert_first - 0.1 / 25) < 0.0015
     expected_identity = sum(2 - p1 - p2 for (_, p1, _), (_, p2, _) in AUTOAUGMENT_POLICIES["cifar10"]) / 50
     identity_rate = (plan.ops == 0).float().mean().item()
@@ -333,17 +334,17 @@ def test_strength_scales_magnitudes_within_hard_limits(text, strength):
     dosed = mt.image.policy(f"{text}-s{strength}", seed=8).sample(n, (32, 32), index=range(n))
     assert torch.equal(full.ops, dosed.ops)
     for name in ("ShearX", "TranslateY", "Rotate"):
-        mask = full.ops == mt.image.OP_IDS[name]
+        mask = full.ops == OP_IDS[name]
         assert torch.allclose(dosed.magnitudes[mask], full.magnitudes[mask] * strength)
     for name in ("Brightness", "Color", "Contrast", "Sharpness"):  # factor 1 + m never below 0
-        mask = full.ops == mt.image.OP_IDS[name]
+        mask = full.ops == OP_IDS[name]
         assert torch.allclose(dosed.magnitudes[mask], (full.magnitudes[mask] * strength).clamp(min=-1.0))
-    posterize = full.ops == mt.image.OP_IDS["Posterize"]
+    posterize = full.ops == OP_IDS["Posterize"]
     bits = (8 - (8 - full.magnitudes[posterize]) * strength + 0.5).floor()  # rounded half up
     assert torch.equal(dosed.magnitudes[posterize], bits.clamp(0, 8))
-    solarize = full.ops == mt.image.OP_IDS["Solarize"]
+    solarize = full.ops == OP_IDS["Solarize"]
     assert torch.allclose(dosed.magnitudes[solarize], (1 - (1 - full.magnitudes[solarize]) * strength).clamp(0, 1))
-    amount = torch.isin(full.ops, torch.tensor([mt.image.OP_IDS["AutoContrast"], mt.image.OP_IDS["Equalize"]]))
+    amount = torch.isin(full.ops, torch.tensor([OP_IDS["AutoContrast"], OP_IDS["Equalize"]]))
     assert torch.all(dosed.magnitudes[amount] == min(strength, 1.0))
 
 
@@ -361,7 +362,7 @@ def test_larger_strength_moves_images_further(photos):
 def test_amount_ops_blend_below_full_strength(photos):
     images = photos[:4]
     plan = Plan(
-        torch.full((4, 1, 1), mt.image.OP_IDS["Equalize"]),
+        torch.full((4, 1, 1), OP_IDS["Equalize"]),
         torch.tensor([0.0, 0.25, 0.5, 1.0]).view(4, 1, 1),
     )
     out = mt.image.TrivialAugmentWide(seed=0).apply(images, plan)
@@ -510,7 +511,7 @@ def test_chunking_does_not_change_results(policy_string, monkeypatch):
 
 def test_drawn_plans_skip_value_checks_but_not_shapes():
     """Policies build plans with Plan.drawn (no device read-back); Plan(...) still checks every value."""
-    ops = torch.full((2, 1, 1), mt.image.OP_IDS["Posterize"], dtype=torch.int64)
+    ops = torch.full((2, 1, 1), OP_IDS["Posterize"], dtype=torch.int64)
     bad = torch.full((2, 1, 1), 9.0)  # 9 bits: outside [0, 8]
     with pytest.raises(ValueError, match="outside"):
         Plan(ops, bad)

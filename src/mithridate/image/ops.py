@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import torch
 
 from . import functional as F
+from .functional.matrices import inverse_affine_matrices, shear_degrees, trunc
+from .functional.mixing import blend
 
 __all__ = [
     "GEOMETRIC_IDS",
@@ -125,9 +127,9 @@ def geometric_matrices(ops: torch.Tensor, magnitudes: torch.Tensor, height: int,
     zero = torch.zeros_like(m)
     is_shear_x, is_shear_y = ops == OP_IDS["ShearX"], ops == OP_IDS["ShearY"]
     is_shear = is_shear_x | is_shear_y
-    degrees = F.shear_degrees(m)
-    whole = F.trunc(m)
-    return F.inverse_affine_matrices(
+    degrees = shear_degrees(m)
+    whole = trunc(m)
+    return inverse_affine_matrices(
         n=m.shape[0],
         device=m.device,
         centre=(torch.where(is_shear, -0.5 * width, zero), torch.where(is_shear, -0.5 * height, zero)),
@@ -166,7 +168,7 @@ def apply_op(name: str, images: torch.Tensor, magnitudes: torch.Tensor) -> torch
         # costs nothing there), on an accelerator always blend rather than wait for the answer.
         if images.device.type == "cpu" and not bool((m < 1.0).any()):
             return out
-        return F.blend(images, out, m)
+        return blend(images, out, m)
     raise ValueError(f"op: {name!r} is geometric or unknown; geometric ops go through geometric_matrices")
 
 

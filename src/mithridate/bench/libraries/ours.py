@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 
 from ... import __version__
-from ...image import OP_IDS, Plan, apply_plan, corruptions, parse_policy
+from ...image import Plan, apply_plan, corruptions
+from ...image import policy as parse_policy
+from ...image.ops import OP_IDS
 from ..cases import CORRUPTION_SEVERITY, Case
 from ..draws import op_magnitudes
 

@@ -1,7 +1,10 @@
 """Pure, batched image kernels: (N, C, H, W) uint8 or float images and one magnitude per sample.
 
-No randomness and no I/O: policies decide what to apply, adapters convert inputs. Each kernel follows
-the semantics of torchvision's `transforms.v2.functional` op of the same name, sample by sample.
+No randomness and no I/O: policies decide what to apply, adapters convert inputs. Each kernel here follows
+the semantics of torchvision's `transforms.v2.functional` op of the same name (`shear_x`, `shear_y`,
+`translate_x` and `translate_y`: its `affine` with that one parameter; `grayscale`: its
+`rgb_to_grayscale`), sample by sample. The affine matrices behind the geometric kernels are in `matrices`,
+the blend behind the colour kernels in `mixing`.
 """
 
 from ._color import (
@@ -10,10 +13,7 @@ from ._color import (
     adjust_saturation,
     adjust_sharpness,
     autocontrast,
-    autocontrast_stretch,
-    blend,
     equalize,
-    equalize_tables,
     grayscale,
     invert,
     posterize,
@@ -22,18 +22,11 @@ from ._color import (
 from ._geometry import (
     INTERPOLATIONS,
     affine,
-    inverse_affine_matrices,
     rotate,
-    rotate_matrices,
-    shear_degrees,
     shear_x,
-    shear_x_matrices,
     shear_y,
-    shear_y_matrices,
-    translate_matrices,
     translate_x,
     translate_y,
-    trunc,
 )
 
 __all__ = [
@@ -44,24 +37,14 @@ __all__ = [
     "adjust_sharpness",
     "affine",
     "autocontrast",
-    "autocontrast_stretch",
-    "blend",
     "equalize",
-    "equalize_tables",
     "grayscale",
-    "inverse_affine_matrices",
     "invert",
     "posterize",
     "rotate",
-    "rotate_matrices",
-    "shear_degrees",
     "shear_x",
-    "shear_x_matrices",
     "shear_y",
-    "shear_y_matrices",
     "solarize",
-    "translate_matrices",
     "translate_x",
     "translate_y",
-    "trunc",
 ]
