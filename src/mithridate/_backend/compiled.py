@@ -5,7 +5,7 @@ edit of another file whose functions the kernel calls (the hash of `rng_compiled
 and module-level tables the kernel froze as constants (the op ids of `image.ops`) keep their old values
 (numba documents both). So the cache of each kernel module lives in a folder named after a hash of the
 module's source, of every module of this package it imports (directly or not, lazily or not: read from the
-sources with `ast`) and of numba's version: any edit of any of them selects a new folder, and old code is
+sources with `ast`; for a module of another package, the modules of that package) and of numba's version: any edit of any of them selects a new folder, and old code is
 never loaded. The folder is `__pycache__/numba-<module>-<hash>` beside the module where that is writable,
 else under the user's cache folder (`$XDG_CACHE_HOME` or ~/.cache), else the kernels compile uncached.
 """
@@ -91,7 +91,7 @@ def source_files(module: str) -> tuple[Path, ...]:
         if path is None:
             continue
         seen[name] = path
-        pending.extend(_imports(name, path))
+        pending.extend(_imports(name, path, module.split(".")[0]))
     own = seen.pop(module)
     return (own, *sorted(seen.values()))
 
@@ -109,8 +109,8 @@ def _origin(module: str) -> Path | None:
     return Path(origin) if origin is not None and origin.endswith(".py") else None
 
 
-def _imports(module: str, path: Path) -> list[str]:
-    """The package's modules that `module` (its source at `path`) imports anywhere in its body."""
+def _imports(module: str, path: Path, root: str) -> list[str]:
+    """The modules of the package `root` that `module` (its source at `path`) imports anywhere in its body."""
     is_package = path.name == "__init__.py"
     names: list[str] = []
     for node in ast.walk(ast.parse(path.read_bytes())):
@@ -121,7 +121,7 @@ def _imports(module: str, path: Path) -> list[str]:
             for alias in node.names:  # `from package import submodule` reads the submodule, not the package
                 submodule = f"{base}.{alias.name}"
                 names.append(submodule if _origin(submodule) is not None else base)
-    return [name for name in names if name == _PACKAGE or name.startswith(_PACKAGE + ".")]
+    return [name for name in names if name == root or name.startswith(root + ".")]
 
 
 def _absolute(module: str, is_package: bool, target: str | None, level: int) -> str:
