@@ -19,7 +19,7 @@ Draws and policies take the Triton path on CUDA by default (MITHRIDATE_TRITON=0 
    is installed.
 6. The fused apply of a fixed plan, eager and replayed from a CUDA graph: the share of host overhead.
 7. The first policy call of a fresh process, with an empty and with a filled Triton cache: compilation and
-   the self-checks (`rng_triton.verified`, `image._gpu_check`), and whether they passed.
+   the self-checks (`rng_triton.verified`, `image.gpu.verified`), and whether they passed.
 """
 
 from __future__ import annotations

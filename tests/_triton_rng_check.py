@@ -1,4 +1,4 @@
-"""Run under TRITON_INTERPRET=1 by test_rng_dose.py: the Triton draws (`_rng_triton`) against the torch code.
+"""Run under TRITON_INTERPRET=1 by test_rng_dose.py: the Triton draws (`_backend.rng_triton`) against the torch code.
 
 The reference is `Key.bits` / `Key.uniform` with MITHRIDATE_NATIVE=0, i.e. the torch formula of
 `Key._draw_words` (not the compiled CPU loop). Keys cover stream words below and above 2**31 (the

@@ -169,7 +169,7 @@ def test_policy_follows_its_schedule():
     high=st.integers(1, 2**31 - 1),
 )
 def test_compiled_cpu_draws_equal_the_torch_draws(seed, epoch, call, indices, count, stream, high):
-    """On the CPU the words come from a compiled loop (`_rng_compiled`); they must be the torch code's."""
+    """On the CPU the words come from a compiled loop (`_backend.rng_compiled`); they must be the torch code's."""
     key, index = Key(seed, epoch, call), torch.tensor(indices, dtype=torch.int64)
 
     def draws():
@@ -189,7 +189,7 @@ def test_compiled_cpu_draws_equal_the_torch_draws(seed, epoch, call, indices, co
 
 
 def test_triton_draws_equal_the_torch_draws_in_the_interpreter():
-    """The one-launch CUDA kernel (`_rng_triton`), run by Triton's interpreter on the CPU, gives the torch
+    """The one-launch CUDA kernel (`_backend.rng_triton`), run by Triton's interpreter on the CPU, gives the torch
     code's words and uniforms: keys with stream words on both sides of 2**31, indices up to 2**63 - 1."""
     if importlib.util.find_spec("triton") is None:
         pytest.skip("Triton is not installed (it ships with CUDA builds of torch)")

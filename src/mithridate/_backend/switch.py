@@ -4,7 +4,7 @@ one process.
 - MITHRIDATE_NATIVE=0 turns the compiled CPU paths (draws, policies, corruptions) off;
 - MITHRIDATE_TRITON=0 turns the Triton paths on CUDA (draws, fused policies) off; they are on by default.
   Each kernel variant checks itself once per device against the CPU before it is used
-  (`_rng_triton.verified`, `image._gpu_check.verified`). A Triton launch that fails (a compiler or driver
+  (`rng_triton.verified`, `image.gpu.verified`). A Triton launch that fails (a compiler or driver
   that rejects the kernels) or a self-check that differs turns them all off for the rest of the process,
   with one warning, rather than stop a training run or change its results.
 """

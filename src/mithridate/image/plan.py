@@ -104,7 +104,7 @@ class Plan:
         return changes
 
     def to(self, device: torch.device | str) -> Plan:
-        """The plan on `device`; from the host to CUDA without waiting (`_transfer.to_device`). Its values
+        """The plan on `device`; from the host to CUDA without waiting (`_backend.transfer.to_device`). Its values
         were checked where it was made: they are not read again."""
         weights = None if self.weights is None else to_device(self.weights, device)
         return Plan.drawn(to_device(self.ops, device), to_device(self.magnitudes, device), weights)

@@ -80,7 +80,7 @@ class AugmentBatches:
     augmented by one `policy(images, index=batch[index_column], epoch=epoch, progress=...)` call, and every
     other column is the input's own array; the input batch and its arrays are never modified.
 
-    - `policy`: a mithridate image Policy, or a policy string for `parse_policy` (parsed here, so its seed is
+    - `policy`: a mithridate image Policy, or a policy string for `mithridate.image.policy` (parsed here, so its seed is
       drawn once and travels with this object to every worker; pass `seed=` through a Policy to fix it).
     - `image_column`: images as one array (N, H, W, C) with `layout="HWC"` (Ray's `read_images` layout;
       (N, H, W) for grayscale) or (N, C, H, W) with `layout="CHW"`; uint8, or float in [0, 1]; 1 or 3 channels,

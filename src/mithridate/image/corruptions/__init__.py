@@ -139,7 +139,7 @@ def corrupt(
 ) -> Any:
     """Apply one corruption at one severity (1..5) to every image of a batch.
 
-    `images`: anything `mithridate.image.to_batch` accepts; the result has its type, layout, dtype and
+    `images`: any image input the adapters accept (torch, numpy, PIL, lists); the result has its type, layout, dtype and
     device (alpha channels pass through). `index`: one non-negative integer per image (e.g. dataset
     positions), 0..N-1 when None; a sample's randomness depends only on (seed, its index, corruption).
     `params`: "cifar" or "imagenet" parameter table; None picks CIFAR's for images whose smaller side

@@ -2,7 +2,7 @@
 
 On small padded batches (a few hundred sentences of a dozen tokens) the torch path spends nearly all its time
 dispatching some 100-200 tiny tensor ops. Here each sample's draws come from the same counter-based words as
-`rng.Key` (`_rng_compiled.base_word`, `hash32`, `uniform`: the keyed stream words of the policy's streams) and
+`rng.Key` (`_backend.rng_compiled.base_word`, `hash32`, `uniform`: the keyed stream words of the policy's streams) and
 the surgery (units, shuffle, dropout, blank; MLM choice and replacement) runs in one compiled pass per sample,
 so the outputs equal the torch path's exactly (tests compare both on random batches). `available()` is False
 without numba or with MITHRIDATE_NATIVE=0; CUDA tensors always take the torch path.
@@ -27,7 +27,7 @@ _S32 = np.uint64(32)
 
 @njit(nogil=True, cache=True, inline="always")
 def _salt(column, k1):
-    """The draw word of column `column` of a stream (as `_rng_compiled.salts`)."""
+    """The draw word of column `column` of a stream (as `_backend.rng_compiled.salts`)."""
     return hash32((np.uint64(column) * _GOLDEN + k1) & _MASK)
 
 
