@@ -4,9 +4,9 @@ numba checks a cached kernel against its own file (modification time and size) a
 edit of another file whose functions the kernel calls (the hash of `rng_compiled`, the fma) is not noticed,
 and module-level tables the kernel froze as constants (the op ids of `image.ops`) keep their old values
 (numba documents both). So the cache of each kernel module lives in a folder named after a hash of the
-module's source, of every module of this package it imports (directly or not, lazily or not: read from the
-sources with `ast`; for a module of another package, the modules of that package) and of numba's version: any edit of any of them selects a new folder, and old code is
-never loaded. The folder is `__pycache__/numba-<module>-<hash>` beside the module where that is writable,
+module's source, of every module of its own package it imports (directly or not, lazily or not: read from
+the sources with `ast`) and of numba's version: any edit of any of them selects a new folder, and old code
+is never loaded. The folder is `__pycache__/numba-<module>-<hash>` beside the module where that is writable,
 else under the user's cache folder (`$XDG_CACHE_HOME` or ~/.cache), else the kernels compile uncached.
 """
 
