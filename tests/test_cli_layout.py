@@ -1,16 +1,17 @@
 """The layout of the `mithridate` command and the layers under it.
 
-Every subcommand answers --help through `main`; data/ never imports experiments/ or cli/, experiments/
-never imports cli/; the modules under cli/, data/, experiments/, integrations/, text/ and bench/ import no
-private name (one leading underscore) from another mithridate module (a package may import its own private
-submodules); no chain of load-time imports forms a cycle; and the experiments' modules import alone, each in
-a fresh interpreter. The import checks read the source with `ast`, so they see imports inside functions too,
-and resolve relative imports against the module's package.
+Every subcommand answers --help through `main`; data/ never imports experiments/ or cli/, experiments/ never
+imports cli/; the modules under cli/, data/, experiments/, integrations/, text/ and bench/ import no private
+name (one leading underscore) from another mithridate module (a package may import its own private
+submodules); no chain of imports forms a cycle, at load time or inside functions, anywhere in the package; and
+the experiments' modules import alone, each in a fresh interpreter. The import checks read the source with
+`ast`, so they see imports inside functions too, and resolve relative imports against the module's package.
 """
 
 from __future__ import annotations
 
 import ast
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -206,3 +207,91 @@ def test_no_import_cycles_at_load_time() -> None:
         if name not in state:
             visit(name, [name])
     assert not cycles, "\n".join(cycles)
+
+
+def _module_imports_anywhere(path: Path) -> dict[str, int]:
+    """The mithridate modules a module imports anywhere (top level or inside functions), each with the line of its
+    first import: `from package import submodule` imports the submodule, not the package; the module's own
+    ancestor packages (`from .. import name`, where name is no submodule) are left out."""
+    module = _module_name(path)
+    found: dict[str, int] = {}
+    for target, names, line in _imports(path):
+        if not _is_under(target, "mithridate"):
+            continue
+        submodules = [f"{target}.{name}" for name in names if _is_module(f"{target}.{name}")]
+        if not names or len(submodules) < len(names):
+            submodules.append(target)
+        for name in submodules:
+            if _is_module(name) and name != module and not _is_under(module, name):
+                found.setdefault(name, line)
+    return found
+
+
+def _cycles(graph: dict[str, dict[str, int]]) -> list[tuple[list[str], list[str]]]:
+    """(a shortest cycle through its first module, its modules) for each strongly connected component of more than
+    one module (Tarjan's): every cycle lies within one."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    components: list[list[str]] = []
+
+    def connect(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                connect(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                components.append(sorted(component))
+
+    for name in sorted(graph):
+        if name not in index:
+            connect(name)
+    cycles = []
+    for component in components:
+        start, members = component[0], set(component)
+        trails, seen, cycle = [[start]], {start}, None
+        while cycle is None:  # breadth first, within the component: the shortest way back to start
+            step = []
+            for trail in trails:
+                for target in sorted(graph[trail[-1]]):
+                    if target == start:
+                        cycle = [*trail, start]
+                        break
+                    if target in members and target not in seen:
+                        seen.add(target)
+                        step.append([*trail, target])
+                if cycle is not None:
+                    break
+            trails = step
+        cycles.append((cycle, component))
+    return cycles
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    graph = {"a": {"b": 1}, "b": {"c": 1, "d": 1}, "c": {"a": 1}, "d": {}, "e": {"f": 1}, "f": {"e": 1}}
+    assert _cycles(graph) == [(["a", "b", "c", "a"], ["a", "b", "c"]), (["e", "f", "e"], ["e", "f"])]
+    assert _cycles({"a": {"b": 1}, "b": {}}) == []
+
+
+def test_no_import_cycles_anywhere() -> None:
+    """No chain of imports, at load time or inside functions, leads from a mithridate module back to itself."""
+    graph = {_module_name(path): _module_imports_anywhere(path) for path in sorted(PACKAGE.rglob("*.py"))}
+    assert "mithridate.code.policies" in graph and "mithridate.code.python.bugs" in graph
+    assert "mithridate.code.ops" in graph["mithridate.code.python.bugs"]
+    bad = []
+    for cycle, component in _cycles(graph):
+        steps = [f"{a} (line {graph[a][b]})" for a, b in itertools.pairwise(cycle)]
+        others = sorted(set(component) - set(cycle))
+        bad.append(" -> ".join([*steps, cycle[-1]]) + (f"; in a tangle with {', '.join(others)}" if others else ""))
+    assert not bad, "\n".join(bad)

@@ -16,11 +16,13 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ..dose import Dose, Schedule, as_schedule
+from ..dose import ConstantSchedule, Dose, Schedule, as_schedule
 from ..rng import Key, as_index, new_seed
 from ..text.strings import Edit, apply_edits, map_span, source_index
 from ..validation import check_int
 from .ops import CodeOp, SampleDraws
+from .python.rename import OPS as RENAME_OPS
+from .python.rewrites import OPS as REWRITE_OPS
 from .python.source import CodeSyntaxError, check_sources, decode_source
 
 __all__ = ["CodePlan", "CodePolicy", "CodeTrivialAugment", "EditedCode", "OpPolicy"]
@@ -28,6 +30,33 @@ __all__ = ["CodePlan", "CodePolicy", "CodeTrivialAugment", "EditedCode", "OpPoli
 # Streams of the per-sample draws (each op draws its units from its own `stream`).
 _GATE, _OP, _BIN = 0xC0_0001, 0xC0_0002, 0xC0_0003
 _BINS = 31
+
+# Op parameter -> key letter in the policy strings (`policy_string` parses them). Letters follow the text policies
+# (k/d/b for XLM's noise).
+KEY_LETTERS: dict[str, str] = {
+    "style": "y",
+    "rename_parameters": "n",
+    "word_shuffle": "k",
+    "word_dropout": "d",
+    "word_blank": "b",
+    "mask": "m",
+    "noise_density": "r",
+    "mean_span_length": "l",
+    "mode": "x",
+    "language": "g",
+}
+# The ops `code_ta` draws from by default, which its string leaves out (`catalog.CODE_TA_OPS`; the catalog
+# imports the bug ops, which import this module, so it is not imported here).
+_CODE_TA_OPS: tuple[str, ...] = (*RENAME_OPS, *REWRITE_OPS)
+
+
+def _format(value: Any) -> str:
+    """A parameter's value in a policy string."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float):
+        return format(value, ".10g")
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +212,20 @@ class CodePolicy:
         """Noised sources: each sample draws its own op and edits, reproducibly (see `sample`)."""
         return [out.text for out in self.augment(sources, index=index, epoch=epoch, progress=progress)]
 
-    def __str__(self) -> str:
-        from .policy_string import format_code_policy
+    def _own_string(self) -> list[str]:
+        """The name and own keys of the policy string (`OpPolicy`: the op and its parameters; `code_ta`: the ops)."""
+        raise TypeError(f"policy: expected an OpPolicy or CodeTrivialAugment, got {type(self).__name__}")
 
-        return format_code_policy(self)
+    def __str__(self) -> str:
+        """The policy string (`policy_string`'s grammar, defaults omitted); a scheduled dose is not part of it."""
+        parts = self._own_string()
+        if isinstance(self.schedule, ConstantSchedule):
+            dose = self.schedule.dose
+            if dose.p != 1.0:
+                parts.append(f"p{_format(dose.p)}")
+            if dose.strength != 1.0:
+                parts.append(f"s{_format(dose.strength)}")
+        return "-".join(parts)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r}, seed={self.seed})"
@@ -202,6 +241,9 @@ class OpPolicy(CodePolicy):
         self.op = op
         self.name = op.name
         self._ops = {op.name: op}
+
+    def _own_string(self) -> list[str]:
+        return [self.name] + [f"{KEY_LETTERS[name]}{_format(value)}" for name, value in self.op.params().items()]
 
 
 class CodeTrivialAugment(CodePolicy):
@@ -219,6 +261,9 @@ class CodeTrivialAugment(CodePolicy):
             raise ValueError(f"ops: expected distinct ops, got {names}")
         super().__init__(**kwargs)
         self._ops = dict(zip(names, ops, strict=True))
+
+    def _own_string(self) -> list[str]:
+        return [self.name] if self.ops == _CODE_TA_OPS else [self.name, "o" + "+".join(self.ops)]
 
     def _draw(self, key: Key, index: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         n = index.shape[0]

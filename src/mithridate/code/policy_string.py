@@ -9,8 +9,9 @@
     code_ta-orename+faulty        TrivialAugment over renaming and faulty code
     lexed_rename-gjavascript      renaming of a JavaScript file's declared names
 
-Every policy takes p<prob> and s<strength> (the Dose); `str(policy)` writes the same grammar, omitting defaults,
-so `parse_code_policy(str(policy))` rebuilds it (a scheduled dose is an argument, not part of the string).
+Every policy takes p<prob> and s<strength> (the Dose); `str(policy)` (`CodePolicy.__str__`) writes the same
+grammar, omitting defaults, so `parse_code_policy(str(policy))` rebuilds it (a scheduled dose is an argument, not
+part of the string).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from ..dose import ConstantSchedule, Dose
+from ..dose import Dose
 from .catalog import CODE_OPS, CODE_TA_OPS
 from .ops import CodeOp
-from .policies import CodePolicy, CodeTrivialAugment, OpPolicy
+from .policies import KEY_LETTERS, CodePolicy, CodeTrivialAugment, OpPolicy
 
 __all__ = ["POLICY_NAMES", "format_code_policy", "parse_code_policy"]
 
@@ -33,18 +34,22 @@ def _flag(value: str) -> bool:
     return value == "1"
 
 
-# Op parameter -> (key letter, parser). Letters follow the text policies (k/d/b for XLM's noise).
+# Op parameter -> parser of its value.
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    "style": str,
+    "rename_parameters": _flag,
+    "word_shuffle": float,
+    "word_dropout": float,
+    "word_blank": float,
+    "mask": str,
+    "noise_density": float,
+    "mean_span_length": float,
+    "mode": str,
+    "language": str,
+}
+# Op parameter -> (key letter, parser); the letters are the policies' (`KEY_LETTERS`), which write the strings.
 _KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "style": ("y", str),
-    "rename_parameters": ("n", _flag),
-    "word_shuffle": ("k", float),
-    "word_dropout": ("d", float),
-    "word_blank": ("b", float),
-    "mask": ("m", str),
-    "noise_density": ("r", float),
-    "mean_span_length": ("l", float),
-    "mode": ("x", str),
-    "language": ("g", str),
+    name: (letter, _PARSERS[name]) for name, letter in KEY_LETTERS.items()
 }
 _LETTERS = {letter: name for name, (letter, _) in _KEYS.items()}
 _COMMON = {"p": "dose probability", "s": "dose strength"}
@@ -98,29 +103,7 @@ def parse_code_policy(text: str, *, seed: int | None = None, **kwargs: Any) -> C
     return OpPolicy(CODE_OPS[head](**args), seed=seed, **kwargs)
 
 
-def _format(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(int(value))
-    if isinstance(value, float):
-        return format(value, ".10g")
-    return str(value)
-
-
 def format_code_policy(policy: CodePolicy) -> str:
-    """The policy string of a code policy (defaults omitted); a scheduled dose is not part of the string."""
-    if isinstance(policy, OpPolicy):
-        parts = [policy.op.name]
-        parts += [f"{_KEYS[name][0]}{_format(value)}" for name, value in policy.op.params().items()]
-    elif isinstance(policy, CodeTrivialAugment):
-        parts = ["code_ta"]
-        if policy.ops != CODE_TA_OPS:
-            parts.append("o" + "+".join(policy.ops))
-    else:
-        raise TypeError(f"policy: expected an OpPolicy or CodeTrivialAugment, got {type(policy).__name__}")
-    if isinstance(policy.schedule, ConstantSchedule):
-        dose = policy.schedule.dose
-        if dose.p != 1.0:
-            parts.append(f"p{_format(dose.p)}")
-        if dose.strength != 1.0:
-            parts.append(f"s{_format(dose.strength)}")
-    return "-".join(parts)
+    """The policy string of a code policy (defaults omitted): `str(policy)`, which writes it (a scheduled dose is not
+    part of the string)."""
+    return str(policy)

@@ -7,8 +7,8 @@
     augmix-m3-w3                AugMix, severity 3, width 3 (d: depth, a: alpha, o: all|partial ops)
 
 Every policy also takes p<prob> and s<strength> (the Dose), i<nearest|bilinear> and f<fill>, a number or
-one per channel joined by '_' (f128, f124_116_104). `str(policy)` writes the same grammar, omitting
-defaults, so `policy(str(p))` rebuilds p.
+one per channel joined by '_' (f128, f124_116_104). `str(policy)` (`Policy.__str__`) writes the same grammar,
+omitting defaults, so `policy(str(p))` rebuilds p.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..dose import ConstantSchedule, Dose
+from ..dose import Dose
 from .policies import AUTOAUGMENT_POLICIES, AugMix, AutoAugment, Policy, RandAugment, TrivialAugmentWide
 
 __all__ = ["POLICY_CLASSES", "format_policy", "parse_policy"]
@@ -122,27 +122,7 @@ def parse_policy(text: str, **kwargs: Any) -> Policy:
     return POLICY_CLASSES[head](**args, **kwargs)
 
 
-def _format_number(value: float) -> str:
-    return format(value, ".10g")
-
-
 def format_policy(policy: Policy) -> str:
-    """The policy string of a policy (defaults omitted); a scheduled dose is not part of the string."""
-    parts = [policy.name]
-    for key, value, default in policy._own_params():
-        if key == "":
-            parts.append(str(value))
-        elif value != default:
-            parts.append(f"{key}{_format_number(value) if isinstance(value, float) else value}")
-    if isinstance(policy.schedule, ConstantSchedule):
-        dose = policy.schedule.dose
-        if dose.p != 1.0:
-            parts.append(f"p{_format_number(dose.p)}")
-        if dose.strength != 1.0:
-            parts.append(f"s{_format_number(dose.strength)}")
-    if policy.interpolation != policy.default_interpolation:
-        parts.append(f"i{policy.interpolation}")
-    if policy.fill is not None:
-        fill = policy.fill if isinstance(policy.fill, tuple) else (policy.fill,)
-        parts.append("f" + "_".join(_format_number(v) for v in fill))
-    return "-".join(parts)
+    """The policy string of a policy (defaults omitted): `str(policy)`, which writes it (a scheduled dose is not
+    part of the string)."""
+    return str(policy)

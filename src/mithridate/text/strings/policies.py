@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ...dose import Dose, Schedule, as_schedule
+from ...dose import ConstantSchedule, Dose, Schedule, as_schedule
 from ...rng import Key, as_index, new_seed
 from ...validation import check_int
 from ._edits import Edit, EditedText
@@ -49,6 +49,11 @@ __all__ = [
 
 # Streams of the per-sample draws (the unit draws use each op's own stream).
 _GATE, _OP, _BIN = 0x7E_0001, 0x7E_0002, 0x7E_0003
+
+
+def _format_number(value: float) -> str:
+    """A number of a policy string."""
+    return format(value, ".10g")
 
 
 def check_texts(texts: object, name: str = "texts") -> list[str]:
@@ -233,9 +238,18 @@ class TextPolicy:
         return []
 
     def __str__(self) -> str:
-        from .policy_string import format_text_policy
-
-        return format_text_policy(self)
+        """The policy string (`policy_string`'s grammar, defaults omitted); a scheduled dose is not part of it."""
+        parts = [self.name]
+        for key, value, default in self._own_params():
+            if value != default:
+                parts.append(f"{key}{_format_number(value) if isinstance(value, float) else value}")
+        if isinstance(self.schedule, ConstantSchedule):
+            dose = self.schedule.dose
+            if dose.p != 1.0:
+                parts.append(f"p{_format_number(dose.p)}")
+            if dose.strength != 1.0:
+                parts.append(f"s{_format_number(dose.strength)}")
+        return "-".join(parts)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r}, seed={self.seed})"

@@ -7,9 +7,9 @@
     misspell-s2                  natural misspellings at twice the reference rate
     text_ta-b11-otypo+ocr        11 strength bins, drawing only typo and ocr
 
-Every policy takes p<prob> and s<strength> (the Dose); `str(policy)` writes the same grammar, omitting
-defaults, so `parse_text_policy(str(p))` rebuilds p (a scheduled dose, a custom layout object, OCR table or
-protected patterns are arguments, not part of the string).
+Every policy takes p<prob> and s<strength> (the Dose); `str(policy)` (`TextPolicy.__str__`) writes the same
+grammar, omitting defaults, so `parse_text_policy(str(p))` rebuilds p (a scheduled dose, a custom layout object,
+OCR table or protected patterns are arguments, not part of the string).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ...dose import ConstantSchedule, Dose
+from ...dose import Dose
 from .policies import POLICIES, TextPolicy
 
 __all__ = ["format_text_policy", "parse_text_policy"]
@@ -82,20 +82,7 @@ def parse_text_policy(text: str, *, seed: int | None = None, **kwargs: Any) -> T
     return POLICIES[head](**args, **kwargs, seed=seed)
 
 
-def _format_number(value: float) -> str:
-    return format(value, ".10g")
-
-
 def format_text_policy(policy: TextPolicy) -> str:
-    """The policy string of a text policy (defaults omitted); a scheduled dose is not part of the string."""
-    parts = [policy.name]
-    for key, value, default in policy._own_params():
-        if value != default:
-            parts.append(f"{key}{_format_number(value) if isinstance(value, float) else value}")
-    if isinstance(policy.schedule, ConstantSchedule):
-        dose = policy.schedule.dose
-        if dose.p != 1.0:
-            parts.append(f"p{_format_number(dose.p)}")
-        if dose.strength != 1.0:
-            parts.append(f"s{_format_number(dose.strength)}")
-    return "-".join(parts)
+    """The policy string of a text policy (defaults omitted): `str(policy)`, which writes it (a scheduled dose is
+    not part of the string)."""
+    return str(policy)

@@ -10,6 +10,7 @@ the batch or the other samples. A `Dose` sets the chance a sample is touched (p)
 
 from __future__ import annotations
 
+import inspect
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -19,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ...dose import Dose, Schedule, as_schedule
+from ...dose import ConstantSchedule, Dose, Schedule, as_schedule
 from ...rng import Key, as_index, new_seed
 from ...validation import check_int
 from . import functional as F
@@ -83,6 +84,21 @@ __all__ = [
 
 def _check_int(name: str, value: Any, low: int) -> int:
     return check_int(name, value, low)
+
+
+def _format_number(value: float) -> str:
+    """The shortest digits that read back as the same float, never in exponent notation (whose '-' would split
+    the policy string)."""
+    return np.format_float_positional(value, trim="-")
+
+
+def _format_value(attribute: str, value: Any) -> str:
+    """A parameter's value in a policy string."""
+    if attribute == "replace_length":
+        return {1: "1", 0: "0", -1: "all"}[value]
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return _format_number(value)
 
 
 def _check_rate(name: str, value: Any, high: float | None = 1.0) -> float:
@@ -342,10 +358,34 @@ class TokenPolicy(ABC):
 
     # Description -------------------------------------------------------------------------------------------------
 
-    def __str__(self) -> str:
-        from .policy_string import format_token_policy
+    @classmethod
+    def _default(cls, attribute: str) -> Any:
+        """The constructor's default for an attribute (the policy string writes only values that differ)."""
+        return inspect.signature(cls.__init__).parameters[attribute].default
 
-        return format_token_policy(self)
+    def __str__(self) -> str:
+        """The policy string (`policy_string`'s grammar): the nearest preset of `TOKEN_POLICIES`, then the differing
+        parameters and the dose (a scheduled dose is not part of it)."""
+        best: list[str] | None = None
+        for head, (cls, preset) in TOKEN_POLICIES.items():
+            if cls is not type(self):
+                continue
+            parts = [head]
+            for key, attribute in cls._KEYS.items():
+                value = getattr(self, attribute)
+                if value != preset.get(attribute, cls._default(attribute)):
+                    parts.append(f"{key}{_format_value(attribute, value)}")
+            if best is None or len(parts) < len(best):
+                best = parts
+        if best is None:
+            raise TypeError(f"policy: {type(self).__name__} has no policy-string preset")
+        if isinstance(self.schedule, ConstantSchedule):
+            dose = self.schedule.dose
+            if dose.p != 1.0:
+                best.append(f"p{_format_number(dose.p)}")
+            if dose.strength != 1.0:
+                best.append(f"s{_format_number(dose.strength)}")
+        return "-".join(best)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r}, seed={self.seed})"
@@ -856,3 +896,15 @@ class TextInfilling(TokenPolicy):
             ids, special, source = ids.gather(1, turned), special.gather(1, turned), source.gather(1, turned)
         labels = torch.where(tokens.real, tokens.ids, torch.full_like(tokens.ids, -100))
         return ids, real, special, labels, source
+
+
+# Preset name -> (class, arguments that differ from the class's defaults): the names of the policy strings
+# (`policy_string`). Strings are written from the first preset of a class with the fewest differences.
+TOKEN_POLICIES: dict[str, tuple[type[TokenPolicy], dict[str, Any]]] = {
+    "mlm": (MaskedLM, {}),
+    "xlm": (DenoisingNoise, {}),
+    "transcoder": (DenoisingNoise, {"word_blank": 0.3}),
+    "t5": (SpanCorruption, {}),
+    "bart": (TextInfilling, {}),
+    "electra": (RandomReplacement, {}),
+}

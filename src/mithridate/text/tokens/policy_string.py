@@ -9,43 +9,27 @@
     bart-ps1-o0.5               with sentence permutation (needs sentence_end_id) and rotation half the time
     electra                     ELECTRA's uniform replacement of 15% of tokens
 
-Every policy takes p<prob> and s<strength> (the Dose). `str(policy)` writes the preset nearest to the policy and
-its differences from it, so parsing the string rebuilds the policy; ids (vocab, sentence_end_id) and the seed are
-arguments, not part of the string.
+Every policy takes p<prob> and s<strength> (the Dose). `str(policy)` (`TokenPolicy.__str__`) writes the preset
+nearest to the policy and its differences from it, so parsing the string rebuilds the policy; ids (vocab,
+sentence_end_id) and the seed are arguments, not part of the string. The presets (`TOKEN_POLICIES`) live with the
+policies, which write them.
 """
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-import numpy as np
-
-from ...dose import ConstantSchedule, Dose
-from .policies import DenoisingNoise, MaskedLM, RandomReplacement, SpanCorruption, TextInfilling, TokenPolicy
+from ...dose import Dose
+from .policies import TOKEN_POLICIES, TokenPolicy
 
 __all__ = ["TOKEN_POLICIES", "format_token_policy", "parse_token_policy"]
 
-# Preset name -> (class, arguments that differ from the class's defaults). Strings are written from the first
-# preset of a class with the fewest differences.
-TOKEN_POLICIES: dict[str, tuple[type[TokenPolicy], dict[str, Any]]] = {
-    "mlm": (MaskedLM, {}),
-    "xlm": (DenoisingNoise, {}),
-    "transcoder": (DenoisingNoise, {"word_blank": 0.3}),
-    "t5": (SpanCorruption, {}),
-    "bart": (TextInfilling, {}),
-    "electra": (RandomReplacement, {}),
-}
 _DOSE_KEYS = {"p": "dose probability", "s": "dose strength"}
 _REPLACE_LENGTH = {"1": 1, "0": 0, "all": -1}
 
 
-def _default(cls: type[TokenPolicy], attribute: str) -> Any:
-    return inspect.signature(cls.__init__).parameters[attribute].default
-
-
 def _parse_value(cls: type[TokenPolicy], attribute: str, value: str) -> Any:
-    default = _default(cls, attribute)
+    default = cls._default(attribute)
     if attribute == "replace_length":
         if value not in _REPLACE_LENGTH:
             raise ValueError("expected 1 (one mask per span), 0 (spans removed) or 'all' (one mask per token)")
@@ -55,20 +39,6 @@ def _parse_value(cls: type[TokenPolicy], attribute: str, value: str) -> Any:
             raise ValueError("expected 1 or 0 (or nothing, for 1)")
         return value != "0"
     return float(value)
-
-
-def _format_number(value: float) -> str:
-    """The shortest digits that read back as the same float, never in exponent notation (whose '-' would split
-    the string)."""
-    return np.format_float_positional(value, trim="-")
-
-
-def _format_value(attribute: str, value: Any) -> str:
-    if attribute == "replace_length":
-        return {1: "1", 0: "0", -1: "all"}[value]
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return _format_number(value)
 
 
 def parse_token_policy(text: str, **kwargs: Any) -> TokenPolicy:
@@ -117,24 +87,6 @@ def parse_token_policy(text: str, **kwargs: Any) -> TokenPolicy:
 
 
 def format_token_policy(policy: TokenPolicy) -> str:
-    """The policy string of a token policy: the nearest preset, then the differing parameters and the dose."""
-    best: list[str] | None = None
-    for head, (cls, preset) in TOKEN_POLICIES.items():
-        if cls is not type(policy):
-            continue
-        parts = [head]
-        for key, attribute in cls._KEYS.items():
-            value = getattr(policy, attribute)
-            if value != preset.get(attribute, _default(cls, attribute)):
-                parts.append(f"{key}{_format_value(attribute, value)}")
-        if best is None or len(parts) < len(best):
-            best = parts
-    if best is None:
-        raise TypeError(f"policy: {type(policy).__name__} has no policy-string preset")
-    if isinstance(policy.schedule, ConstantSchedule):
-        dose = policy.schedule.dose
-        if dose.p != 1.0:
-            best.append(f"p{_format_number(dose.p)}")
-        if dose.strength != 1.0:
-            best.append(f"s{_format_number(dose.strength)}")
-    return "-".join(best)
+    """The policy string of a token policy: `str(policy)`, which writes the nearest preset, then the differing
+    parameters and the dose."""
+    return str(policy)
