@@ -160,16 +160,33 @@ def autocontrast_lut(src, lut):
 
 
 @njit(nogil=True, cache=True)
-def equalize_lut(src, lut):
-    """Per channel, PIL's histogram-equalisation table (identity when one bin holds all but nothing else)."""
+def _histogram(values, counts, hist):
+    """hist[v] = how many of `values` equal v, counted four values at a time into the four rows of `counts`
+    ((4, 256) uint32 scratch): consecutive equal values then add to different rows, not one after the
+    other to the same counter, which would wait for each store (2x faster on photos)."""
+    counts[:] = 0
+    n = values.shape[0]
+    whole = n - n % 4
+    for p in range(0, whole, 4):
+        counts[0, values[p]] += 1
+        counts[1, values[p + 1]] += 1
+        counts[2, values[p + 2]] += 1
+        counts[3, values[p + 3]] += 1
+    for p in range(whole, n):
+        counts[0, values[p]] += 1
+    for v in range(256):
+        hist[v] = np.int64(counts[0, v]) + np.int64(counts[1, v]) + np.int64(counts[2, v]) + np.int64(counts[3, v])
+
+
+@njit(nogil=True, cache=True)
+def equalize_lut(src, lut, counts):
+    """Per channel, PIL's histogram-equalisation table (identity when one bin holds all but nothing else);
+    `counts`: (4, 256) uint32 scratch of `_histogram`."""
     c, h, w = src.shape
     flat = src.reshape(c, h * w)
     hist = np.zeros(256, np.int64)
     for ch in range(c):
-        hist[:] = 0
-        s = flat[ch]
-        for p in range(h * w):
-            hist[s[p]] += 1
+        _histogram(flat[ch], counts, hist)
         last = 0  # the last non-empty bin: where the cumulative count first reaches the total
         for v in range(256):
             if hist[v]:
@@ -247,48 +264,171 @@ def sharpness(src, dst, magnitude, rows):
                 d[y, x] = _to_u8(fma32(blurred - fcentre, alpha, fcentre))
 
 
+@njit(nogil=True, cache=True, inline="always")
+def _nearest(grid, half, size):
+    """The source pixel of a grid coordinate, rint(fma(g + 1, size / 2, -1/2)), or -1 outside [0, size)."""
+    s = np.rint(fma32(grid + _F1, half, -_HALF))
+    return np.int32(s) if (s >= _F0) & (s < size) else np.int32(-1)
+
+
 @njit(nogil=True, cache=True)
-def affine_nearest(src, dst, rescaled, fill, index):
+def _column_products(r00, r01, products):
+    """bx r00 and bx r01 of every output column (bx its centred coordinate), rounded as each pixel's."""
+    w = products.shape[1]
+    x0 = np.float32((1.0 - w) * 0.5)
+    for x in range(w):
+        bx = x0 + np.float32(x)
+        products[0, x] = bx * r00
+        products[1, x] = bx * r01
+
+
+@njit(nogil=True, cache=True)
+def _fill_span(flat_dst, start, stop, fill):
+    """Pixels [start, stop) of every channel of a flat image take the fill."""
+    for ch in range(flat_dst.shape[0]):
+        d = flat_dst[ch, start:stop]
+        value = fill[ch]
+        for p in range(stop - start):
+            d[p] = value
+
+
+@njit(nogil=True, cache=True)
+def _shift_of(columns):
+    """(k, start, stop) when columns[x] = x + k on [start, stop) and -1 elsewhere (a shifted row: the output
+    column range whose source lies in the image); start = stop = 0 when the row is no such shift."""
+    w = columns.shape[0]
+    first = -1
+    for x in range(w):
+        if columns[x] >= 0:
+            first = x
+            break
+    if first < 0:
+        return 0, 0, 0
+    shift = np.int64(columns[first]) - first
+    start = max(0, -shift)
+    stop = min(w, w - shift)
+    misses = 0
+    for x in range(w):
+        expected = x + shift if (x >= start) & (x < stop) else -1
+        misses += columns[x] != expected
+    return (shift, start, stop) if misses == 0 else (0, 0, 0)
+
+
+@njit(nogil=True, cache=True)
+def _row_from_row(flat_src, flat_dst, row, source_row, columns, shift, start, stop, fill):
+    """Output row `row` read from source row `source_row` at columns[x] (-1: the fill): a shifted copy with
+    the fill on both sides when (shift, start, stop) describe the columns (`_shift_of`), else a gather."""
+    c = flat_src.shape[0]
+    w = columns.shape[0]
+    if stop > start:
+        _fill_span(flat_dst, row, row + start, fill)
+        for ch in range(c):
+            s = flat_src[ch, source_row + start + shift : source_row + stop + shift]
+            d = flat_dst[ch, row + start : row + stop]
+            for x in range(stop - start):
+                d[x] = s[x]
+        _fill_span(flat_dst, row + stop, row + w, fill)
+        return
+    for ch in range(c):
+        s = flat_src[ch, source_row : source_row + w]
+        d = flat_dst[ch, row : row + w]
+        outside = fill[ch]
+        for x in range(w):
+            j = columns[x]
+            d[x] = s[j] if j >= 0 else outside
+
+
+@njit(nogil=True, cache=True)
+def _pack(flat_src, fill, packed):
+    """Three channels as one uint32 per pixel, packed[H W] the fill: one load then moves a whole pixel."""
+    red, green, blue = flat_src[0], flat_src[1], flat_src[2]
+    for p in range(red.shape[0]):
+        packed[p] = np.uint32(red[p]) | (np.uint32(green[p]) << 8) | (np.uint32(blue[p]) << 16)
+    packed[red.shape[0]] = np.uint32(fill[0]) | (np.uint32(fill[1]) << 8) | (np.uint32(fill[2]) << 16)
+
+
+@njit(nogil=True, cache=True)
+def _gather_row(flat_src, flat_dst, row, index, fill, packed, gathered):
+    """Output row `row` from flat source indices (-1: the fill); three channels through the packed pixels
+    (one gather per pixel, then three vector loops to unpack), one channel directly."""
+    w = index.shape[0]
+    if flat_src.shape[0] == 3:
+        outside = np.int32(flat_src.shape[1])
+        for x in range(w):
+            j = index[x]
+            gathered[x] = packed[j if j >= 0 else outside]
+        red = flat_dst[0, row : row + w]
+        green = flat_dst[1, row : row + w]
+        blue = flat_dst[2, row : row + w]
+        for x in range(w):
+            value = gathered[x]
+            red[x] = np.uint8(value & 255)
+            green[x] = np.uint8((value >> 8) & 255)
+            blue[x] = np.uint8(value >> 16)
+        return
+    s = flat_src[0]
+    d = flat_dst[0, row : row + w]
+    outside = fill[0]
+    for x in range(w):
+        j = index[x]
+        d[x] = s[j] if j >= 0 else outside
+
+
+@njit(nogil=True, cache=True)
+def affine_nearest(src, dst, rescaled, fill, index, columns, products, packed, gathered):
     """Nearest-neighbour resampling through one matrix, as grid_sample(align_corners=False) computes it.
 
     `rescaled` is torchvision's (3, 2) grid matrix (theta transposed over half the size); the grid point
     of output pixel (x, y) is fma(by, r10, bx r00) + r20 (the torch path's order, `_sampling_grid`),
     unnormalised as (g + 1) size / 2 - 1/2 (fused) and rounded half-even. Outside pixels take `fill`.
-    `index` is scratch of at least W int32.
+    The same values, computed once where they repeat: bx r00 and bx r01 per column; with r01 = 0 (x r01
+    is a signed zero, which the sums absorb) the source row per output row, and each row is then a
+    shifted copy (translations, horizontal shears) or a gather within one row; with r10 = 0 the source
+    column per output column. Other rows gather whole pixels (`_gather_row`). Scratch (`buffers`):
+    index and columns (W,) int32, products (2, W) float32, packed (H W + 1,) and gathered (W,) uint32.
     """
     c, h, w = src.shape
     half_w = np.float32(w * 0.5)
     half_h = np.float32(h * 0.5)
-    x0 = np.float32((1.0 - w) * 0.5)
     y0 = np.float32((1.0 - h) * 0.5)
     fw = np.float32(w)
     fh = np.float32(h)
-    r00 = rescaled[0, 0]
-    r01 = rescaled[0, 1]
-    r10 = rescaled[1, 0]
-    r11 = rescaled[1, 1]
-    r20 = rescaled[2, 0]
-    r21 = rescaled[2, 1]
+    r00, r01 = rescaled[0, 0], rescaled[0, 1]
+    r10, r11 = rescaled[1, 0], rescaled[1, 1]
+    r20, r21 = rescaled[2, 0], rescaled[2, 1]
     flat_src = src.reshape(c, h * w)
     flat_dst = dst.reshape(c, h * w)
+    _column_products(r00, r01, products)
+    bx_r00, bx_r01 = products[0], products[1]
+    rows_alone = r01 == 0  # the source row depends on the output row alone
+    columns_alone = r10 == 0  # the source column depends on the output column alone
+    shift, start, stop = 0, 0, 0
+    if columns_alone:
+        for x in range(w):
+            columns[x] = _nearest(fma32(r20, _F1, fma32(y0, r10, bx_r00[x])), half_w, fw)
+        shift, start, stop = _shift_of(columns)
+    if c == 3 and not rows_alone:
+        _pack(flat_src, fill, packed)
     for y in range(h):
         by = y0 + np.float32(y)
-        for x in range(w):
-            bx = x0 + np.float32(x)
-            gx = fma32(r20, _F1, fma32(by, r10, bx * r00))
-            gy = fma32(r21, _F1, fma32(by, r11, bx * r01))
-            sx = np.rint(fma32(gx + _F1, half_w, -_HALF))
-            sy = np.rint(fma32(gy + _F1, half_h, -_HALF))
-            inside = (sx >= _F0) & (sx < fw) & (sy >= _F0) & (sy < fh)
-            index[x] = np.int32(sy * fw + sx) if inside else np.int32(-1)
         row = y * w
-        for ch in range(c):
-            s = flat_src[ch]
-            d = flat_dst[ch]
-            outside = fill[ch]
+        if not columns_alone:
             for x in range(w):
-                j = index[x]
-                d[row + x] = s[j] if j >= 0 else outside
+                columns[x] = _nearest(fma32(r20, _F1, fma32(by, r10, bx_r00[x])), half_w, fw)
+        if rows_alone:
+            sy = _nearest(fma32(r21, _F1, fma32(by, r11, bx_r01[0])), half_h, fh)
+            if sy < 0:
+                _fill_span(flat_dst, row, row + w, fill)
+                continue
+            if not columns_alone:
+                shift, start, stop = _shift_of(columns)
+            _row_from_row(flat_src, flat_dst, row, sy * w, columns, shift, start, stop, fill)
+            continue
+        for x in range(w):
+            sx = columns[x]
+            sy = _nearest(fma32(r21, _F1, fma32(by, r11, bx_r01[x])), half_h, fh)
+            index[x] = sy * w + sx if (sx >= 0) & (sy >= 0) else np.int32(-1)
+        _gather_row(flat_src, flat_dst, row, index, fill, packed, gathered)
 
 
 @njit(nogil=True, cache=True)
@@ -401,7 +541,7 @@ def apply_op(op, magnitude, rescaled, src, dst, fill, options, work):
         if options[0]:  # bilinear
             affine_bilinear(src, dst, rescaled, fill, options[1], planes, offsets, weights, values)
         else:
-            affine_nearest(src, dst, rescaled, fill, index)
+            affine_nearest(src, dst, rescaled, fill, index, work[10], work[11], work[12], work[13])
     elif op == _BRIGHTNESS:
         brightness(src, dst, magnitude)
     elif op == _COLOR:
@@ -418,7 +558,7 @@ def apply_op(op, magnitude, rescaled, src, dst, fill, options, work):
         if op == _AUTOCONTRAST:
             autocontrast_lut(src, lut)
         elif op == _EQUALIZE:
-            equalize_lut(src, lut)
+            equalize_lut(src, lut, work[14])
         else:
             invert_lut(lut)
         if magnitude < 1.0:  # the amount of the result blended in
@@ -481,7 +621,8 @@ def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, options, work, 
 
 def buffers(c: int, h: int, w: int) -> tuple[np.ndarray, ...]:
     """Scratch for `run_plan` on (C, H, W) images: two images, tables, index and row sums, the bilinear
-    planes (zero border), offsets, weights and values, and AugMix's chain image and float sum."""
+    planes (zero border), offsets, weights and values, AugMix's chain image and float sum, and the nearest
+    resampling's columns, column products, packed pixels and gathered row, and Equalize's four histograms."""
     return (
         np.empty((2, c, h, w), np.uint8),
         np.empty((c, 256), np.uint8),
@@ -493,4 +634,9 @@ def buffers(c: int, h: int, w: int) -> tuple[np.ndarray, ...]:
         np.empty((c + 1, w), np.float32),
         np.empty((c, h, w), np.uint8),
         np.empty((c, h, w), np.float32),
+        np.empty(w, np.int32),
+        np.empty((2, w), np.float32),
+        np.empty(h * w + 1, np.uint32),
+        np.empty(w, np.uint32),
+        np.empty((4, 256), np.uint32),
     )
