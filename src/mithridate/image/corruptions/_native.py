@@ -248,8 +248,8 @@ def _blur_cols(img, out, w, mode, buf):
                 out[c, y, x] = zero
             for j in range(w.shape[0]):
                 wj = w[j]
-                for x in range(W):
-                    out[c, y, x] = fma(buf[x + j], wj, out[c, y, x])
+                for x in range(W):  # an unsigned index: no wrap-around test, so loads are vectors
+                    out[c, y, x] = fma(buf[np.uint64(x + j)], wj, out[c, y, x])
 
 
 @njit(nogil=True, cache=True)
@@ -293,8 +293,10 @@ def _line_blur(img, out, acc, dy, dx, wt):
                 last = img[c, row, W - 1] * wi
                 for x in range(lo):
                     acc[x] = acc[x] + first
-                for x in range(lo, hi):
-                    acc[x] = acc[x] + img[c, row, x - shift] * wi
+                inner = acc[lo:hi]  # slices: indices from 0 (no wrap-around test), so loads and stores are vectors
+                line = img[c, row, lo - shift : hi - shift]
+                for x in range(inner.shape[0]):
+                    inner[x] = inner[x] + line[x] * wi
                 for x in range(max(hi, lo), W):
                     acc[x] = acc[x] + last
             for x in range(W):
@@ -1376,8 +1378,8 @@ def _defocus_kernel(src, dst, kernel, start, stop):
                         k = kernel[i, j]
                         if k == _F0:
                             continue
-                        for x in range(W):
-                            row[x] = fma(padded[c, y + i, x + j], k, row[x])
+                        for x in range(W):  # an unsigned index: no wrap-around test, so loads are vectors
+                            row[x] = fma(padded[c, y + i, np.uint64(x + j)], k, row[x])
                 for x in range(W):
                     dst[s, c, y, x] = _to_u8(row[x])
 
