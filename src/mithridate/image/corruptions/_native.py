@@ -932,9 +932,9 @@ def _transform(src, out, tmp, matrix, matrix_t):
         for v in range(8):
             for b in range(nb):
                 acc = _F0
-                for k in range(8):
-                    acc = acc + matrix_t[k, v] * tmp[i, k * nb + b]
-                out[i, v * nb + b] = acc
+                for k in range(8):  # unsigned indices: no wrap-around test, so loads are vectors
+                    acc = acc + matrix_t[k, v] * tmp[i, np.uint64(k * nb + b)]
+                out[i, np.uint64(v * nb + b)] = acc
 
 
 @njit(nogil=True, cache=True)
@@ -954,20 +954,22 @@ def _code_plane(plane, table, dct, idct):
         for k in range(8):
             for b in range(blocks):
                 for j in range(8):
-                    strip[k, j * nb + b] = np.float32(plane[by + k, b * 8 + j]) - np.float32(128.0)
+                    value = np.float32(plane[by + k, np.uint64(b * 8 + j)]) - np.float32(128.0)
+                    strip[k, np.uint64(j * nb + b)] = value
         _transform(strip, coef, tmp, dct, idct)
         for i in range(8):
             for v in range(8):
                 step = table[i, v]
                 for b in range(nb):
-                    c = coef[i, v * nb + b]
-                    coef[i, v * nb + b] = np.copysign(np.floor(abs(c) / step + _HALF), c) * step
+                    e = np.uint64(v * nb + b)
+                    c = coef[i, e]
+                    coef[i, e] = np.copysign(np.floor(abs(c) / step + _HALF), c) * step
         _transform(coef, strip, tmp, idct, dct)
         for i in range(8):
             for b in range(blocks):
                 for j in range(8):
-                    level = np.int32(np.floor(strip[i, j * nb + b] + np.float32(128.5)))
-                    plane[by + i, b * 8 + j] = min(max(level, 0), 255)
+                    level = np.int32(np.floor(strip[i, np.uint64(j * nb + b)] + np.float32(128.5)))
+                    plane[by + i, np.uint64(b * 8 + j)] = min(max(level, 0), 255)
 
 
 @njit(nogil=True, cache=True)
@@ -984,14 +986,15 @@ def _upsample_into(small, out, H, W, row):
         near = min(r + 1, h - 1) if oy % 2 else max(r - 1, 0)
         for q in range(w):
             row[q] = 3 * small[r, q] + small[near, q]
-        out[oy, 0] = (4 * row[0] + 8) >> 4
-        for q in range(1, (W + 1) // 2):
-            out[oy, 2 * q] = (3 * row[q] + row[q - 1] + 8) >> 4
+        line = out[oy]
+        line[0] = (4 * row[0] + 8) >> 4
+        for q in range(1, (W + 1) // 2):  # unsigned indices: no wrap-around test
+            line[np.uint64(2 * q)] = (3 * row[q] + row[np.uint64(q - 1)] + 8) >> 4
         inner = min(W // 2, w - 1)
         for q in range(inner):
-            out[oy, 2 * q + 1] = (3 * row[q] + row[q + 1] + 7) >> 4
+            line[np.uint64(2 * q + 1)] = (3 * row[q] + row[np.uint64(q + 1)] + 7) >> 4
         for q in range(inner, W // 2):
-            out[oy, 2 * q + 1] = (3 * row[q] + row[w - 1] + 7) >> 4
+            line[np.uint64(2 * q + 1)] = (3 * row[np.uint64(q)] + row[w - 1] + 7) >> 4
 
 
 @njit(nogil=True, cache=True)
@@ -1036,14 +1039,12 @@ def _jpeg_kernel(src, dst, luma_table, chroma_table, dct, idct, start, stop):
                     dst[s, 0, i, j] = np.uint8(y[i, j])
             continue
         for i in range(ph // 2):
+            b0, r0, b1, r1 = cb[2 * i], cr[2 * i], cb[2 * i + 1], cr[2 * i + 1]
             for j in range(pw // 2):
                 bias = 1 + j % 2
-                sb[i, j] = (
-                    cb[2 * i, 2 * j] + cb[2 * i, 2 * j + 1] + cb[2 * i + 1, 2 * j] + cb[2 * i + 1, 2 * j + 1] + bias
-                ) >> 2
-                sr[i, j] = (
-                    cr[2 * i, 2 * j] + cr[2 * i, 2 * j + 1] + cr[2 * i + 1, 2 * j] + cr[2 * i + 1, 2 * j + 1] + bias
-                ) >> 2
+                e, o = np.uint64(2 * j), np.uint64(2 * j + 1)  # unsigned: no wrap-around test
+                sb[i, j] = (b0[e] + b0[o] + b1[e] + b1[o] + bias) >> 2
+                sr[i, j] = (r0[e] + r0[o] + r1[e] + r1[o] + bias) >> 2
         _code_plane(sb, chroma_table, dct, idct)
         _code_plane(sr, chroma_table, dct, idct)
         _upsample_into(sb[:hh, :hw], ub, H, W, row)
