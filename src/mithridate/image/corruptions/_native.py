@@ -760,8 +760,11 @@ def _correlate3(img, out, kernel):
                 k = kernel[i, j]
                 if k == _F0:
                     continue
-                for x in range(W):
-                    out[y, x] = fma(img[row, _border(x + j - 1, W, 1)], k, out[y, x])
+                out[y, 0] = fma(img[row, _border(j - 1, W, 1)], k, out[y, 0])
+                for x in range(1, W - 1):  # inside: an unsigned index, no border test, so loads are vectors
+                    out[y, np.uint64(x)] = fma(img[row, np.uint64(x + j - 1)], k, out[y, np.uint64(x)])
+                if W > 1:
+                    out[y, W - 1] = fma(img[row, _border(W + j - 2, W, 1)], k, out[y, W - 1])
 
 
 @njit(nogil=True, cache=True)
@@ -1526,11 +1529,10 @@ def _smooth(grid, out, rows, wrows, cols, wcols, part):
                 acc = acc + grid[r, cols[x, j]] * wcols[x, j]
             part[r, x] = acc
     for y in range(H):
-        for x in range(W):
-            acc = _F0
-            for i in range(4):
-                acc = acc + part[rows[y, i], x] * wrows[y, i]
-            out[y, x] = acc
+        p0, p1, p2, p3 = part[rows[y, 0]], part[rows[y, 1]], part[rows[y, 2]], part[rows[y, 3]]
+        w0, w1, w2, w3 = wrows[y, 0], wrows[y, 1], wrows[y, 2], wrows[y, 3]
+        for x in range(W):  # the four taps in order, from +0, for a whole row at once
+            out[y, x] = (((_F0 + p0[x] * w0) + p1[x] * w1) + p2[x] * w2) + p3[x] * w3
     spread = _spread(out)
     for y in range(H):
         for x in range(W):
