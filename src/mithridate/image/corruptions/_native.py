@@ -1575,21 +1575,25 @@ def _frost_kernel(
                         gy = ys[y] * cos - xs[x] * sin
                         ix = ((gx + _F1) / np.float32(2.0)) * sx
                         iy = ((gy + _F1) / np.float32(2.0)) * sy
-                        fx0 = np.float32(math.floor(ix))
-                        fy0 = np.float32(math.floor(iy))
+                        fx0 = np.floor(ix)
+                        fy0 = np.floor(iy)
                         x0, y0 = np.int64(fx0), np.int64(fy0)
                         x1, y1 = x0 + 1, y0 + 1
                         fx1, fy1 = fx0 + _F1, fy0 + _F1
-                        v = _F0
-                        if 0 <= x0 < gw and 0 <= y0 < gh:
-                            v = v + normals[y0 * gw + x0] * ((fx1 - ix) * (fy1 - iy))
-                        if 0 <= x1 < gw and 0 <= y0 < gh:
-                            v = v + normals[y0 * gw + x1] * ((ix - fx0) * (fy1 - iy))
-                        if 0 <= x0 < gw and 0 <= y1 < gh:
-                            v = v + normals[y1 * gw + x0] * ((fx1 - ix) * (iy - fy0))
-                        if 0 <= x1 < gw and 0 <= y1 < gh:
-                            v = v + normals[y1 * gw + x1] * ((ix - fx0) * (iy - fy0))
-                        field[y, x] = v
+                        # the four taps in order, a tap outside the grid adding +0 (v is never -0: the same
+                        # sum as skipping it); selects and clamped indices instead of branches
+                        in_x0, in_x1 = 0 <= x0 < gw, 0 <= x1 < gw
+                        in_y0, in_y1 = 0 <= y0 < gh, 0 <= y1 < gh
+                        cx0, cx1 = min(max(x0, 0), gw - 1), min(max(x1, 0), gw - 1)
+                        cy0, cy1 = min(max(y0, 0), gh - 1) * gw, min(max(y1, 0), gh - 1) * gw
+                        t = normals[np.uint64(cy0 + cx0)] * ((fx1 - ix) * (fy1 - iy))
+                        v = _F0 + (t if in_x0 and in_y0 else _F0)
+                        t = normals[np.uint64(cy0 + cx1)] * ((ix - fx0) * (fy1 - iy))
+                        v = v + (t if in_x1 and in_y0 else _F0)
+                        t = normals[np.uint64(cy1 + cx0)] * ((fx1 - ix) * (iy - fy0))
+                        v = v + (t if in_x0 and in_y1 else _F0)
+                        t = normals[np.uint64(cy1 + cx1)] * ((ix - fx0) * (iy - fy0))
+                        field[y, x] = v + (t if in_x1 and in_y1 else _F0)
                 spread = _spread(field)
                 slot += 1
                 _fill_normal(normals[:16], bases[slot, s], salts[offsets[slot] : offsets[slot + 1]])
