@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .lexed.ops import OPS as LEXED_OPS
 from .ops import CodeOp
+from .policies import CODE_TA_OPS
 from .python.bugs import OPS as BUG_OPS
 from .python.faulty import OPS as FAULTY_OPS
 from .python.rename import OPS as RENAME_OPS
@@ -18,5 +19,3 @@ from .python.rewrites import OPS as REWRITE_OPS
 __all__ = ["BUG_OPS", "CODE_OPS", "CODE_TA_OPS", "FAULTY_OPS", "LEXED_OPS", "RENAME_OPS", "REWRITE_OPS"]
 
 CODE_OPS: dict[str, type[CodeOp]] = {**RENAME_OPS, **FAULTY_OPS, **REWRITE_OPS, **BUG_OPS, **LEXED_OPS}
-
-CODE_TA_OPS: tuple[str, ...] = (*RENAME_OPS, *REWRITE_OPS)

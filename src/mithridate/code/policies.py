@@ -45,9 +45,9 @@ KEY_LETTERS: dict[str, str] = {
     "mode": "x",
     "language": "g",
 }
-# The ops `code_ta` draws from by default, which its string leaves out (`catalog.CODE_TA_OPS`; the catalog
-# imports the bug ops, which import this module, so it is not imported here).
-_CODE_TA_OPS: tuple[str, ...] = (*RENAME_OPS, *REWRITE_OPS)
+# The ops `code_ta` draws from by default (renaming and the preserving rewrites), which its string leaves out;
+# `catalog` exports them with the other op tables.
+CODE_TA_OPS: tuple[str, ...] = (*RENAME_OPS, *REWRITE_OPS)
 
 
 def _format(value: Any) -> str:
@@ -263,7 +263,7 @@ class CodeTrivialAugment(CodePolicy):
         self._ops = dict(zip(names, ops, strict=True))
 
     def _own_string(self) -> list[str]:
-        return [self.name] if self.ops == _CODE_TA_OPS else [self.name, "o" + "+".join(self.ops)]
+        return [self.name] if self.ops == CODE_TA_OPS else [self.name, "o" + "+".join(self.ops)]
 
     def _draw(self, key: Key, index: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         n = index.shape[0]
