@@ -232,36 +232,49 @@ def color(src, dst, magnitude):
 
 
 @njit(nogil=True, cache=True)
+def _row_sums(line, sums):
+    """sums[x] = line[x - 1] + line[x] + line[x + 1] for the inner columns, exact in int32."""
+    for x in range(1, line.shape[0] - 1):
+        sums[x] = np.int32(line[x - 1]) + np.int32(line[x]) + np.int32(line[x + 1])
+
+
+@njit(nogil=True, cache=True)
 def sharpness(src, dst, magnitude, rows):
     """Blend with PIL's 3x3 smoothing (centre 5, over 13) by 1 + m; the 1-pixel border is copied.
 
     The 3x3 sums are exact integers, built from horizontal sums of three rows (`rows`: (3, W) int32
-    scratch, a ring over the image's rows).
+    scratch, a ring over the image's rows); each row is read through its own view (no index arithmetic
+    in the loops, which vectorise) and only the border is copied.
     """
     c, h, w = src.shape
-    copy(src, dst)
     if h <= 2 or w <= 2:
+        copy(src, dst)
         return
     alpha = np.float32(1.0 - (1.0 + magnitude))
     for ch in range(c):
         s = src[ch]
         d = dst[ch]
-        for y in range(2):
-            for x in range(1, w - 1):
-                rows[y, x] = np.int32(s[y, x - 1]) + np.int32(s[y, x]) + np.int32(s[y, x + 1])
+        for x in range(w):
+            d[0, x] = s[0, x]
+            d[h - 1, x] = s[h - 1, x]
+        _row_sums(s[0], rows[0])
+        _row_sums(s[1], rows[1])
         for y in range(1, h - 1):
             below = rows[(y + 1) % 3]
-            for x in range(1, w - 1):
-                below[x] = np.int32(s[y + 1, x - 1]) + np.int32(s[y + 1, x]) + np.int32(s[y + 1, x + 1])
+            _row_sums(s[y + 1], below)
             above = rows[(y - 1) % 3]
             middle = rows[y % 3]
+            line = s[y]
+            out = d[y]
+            out[0] = line[0]
+            out[w - 1] = line[w - 1]
             for x in range(1, w - 1):
-                centre = s[y, x]
+                centre = line[x]
                 # wrapped back to int32 (numba widens int32 sums to int64, which does not vectorise)
                 total = np.int32(above[x] + middle[x] + below[x] + 4 * np.int32(centre))
                 blurred = np.rint(np.float32(total) * _THIRTEENTH)
                 fcentre = np.float32(centre)
-                d[y, x] = _to_u8(fma32(blurred - fcentre, alpha, fcentre))
+                out[x] = _to_u8(fma32(blurred - fcentre, alpha, fcentre))
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -269,6 +282,19 @@ def _nearest(grid, half, size):
     """The source pixel of a grid coordinate, rint(fma(g + 1, size / 2, -1/2)), or -1 outside [0, size)."""
     s = np.rint(fma32(grid + _F1, half, -_HALF))
     return np.int32(s) if (s >= _F0) & (s < size) else np.int32(-1)
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _unclipped(grid, half):
+    """The source coordinate of a grid coordinate as a float, rint(fma(g + 1, size / 2, -1/2))."""
+    return np.rint(fma32(grid + _F1, half, -_HALF))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _flat_index(sx, sy, fw, fh, outside):
+    """sy W + sx (exact in float32 below 2**24) as int32, or `outside` when the pixel is not in the image."""
+    inside = (sx >= _F0) & (sx < fw) & (sy >= _F0) & (sy < fh)
+    return np.int32(sy * fw + sx) if inside else np.int32(outside)
 
 
 @njit(nogil=True, cache=True)
@@ -340,7 +366,10 @@ def _row_from_row(flat_src, flat_dst, row, source_row, columns, shift, start, st
 
 @njit(nogil=True, cache=True)
 def _pack(flat_src, fill, packed):
-    """Three channels as one uint32 per pixel, packed[H W] the fill: one load then moves a whole pixel."""
+    """Three channels as one uint32 per pixel, packed[H W] the fill: one load then moves a whole pixel
+    (one channel: nothing to pack)."""
+    if flat_src.shape[0] != 3:
+        return
     red, green, blue = flat_src[0], flat_src[1], flat_src[2]
     for p in range(red.shape[0]):
         packed[p] = np.uint32(red[p]) | (np.uint32(green[p]) << 8) | (np.uint32(blue[p]) << 16)
@@ -349,14 +378,12 @@ def _pack(flat_src, fill, packed):
 
 @njit(nogil=True, cache=True)
 def _gather_row(flat_src, flat_dst, row, index, fill, packed, gathered):
-    """Output row `row` from flat source indices (-1: the fill); three channels through the packed pixels
-    (one gather per pixel, then three vector loops to unpack), one channel directly."""
+    """Output row `row` from flat source indices (H W: the fill); three channels through the packed pixels
+    (one gather per pixel, then one vector loop to unpack), one channel directly."""
     w = index.shape[0]
     if flat_src.shape[0] == 3:
-        outside = np.int32(flat_src.shape[1])
         for x in range(w):
-            j = index[x]
-            gathered[x] = packed[j if j >= 0 else outside]
+            gathered[x] = packed[index[x]]
         red = flat_dst[0, row : row + w]
         green = flat_dst[1, row : row + w]
         blue = flat_dst[2, row : row + w]
@@ -369,9 +396,10 @@ def _gather_row(flat_src, flat_dst, row, index, fill, packed, gathered):
     s = flat_src[0]
     d = flat_dst[0, row : row + w]
     outside = fill[0]
+    last = flat_src.shape[1]
     for x in range(w):
         j = index[x]
-        d[x] = s[j] if j >= 0 else outside
+        d[x] = s[j] if j < last else outside
 
 
 @njit(nogil=True, cache=True)
@@ -383,9 +411,10 @@ def affine_nearest(src, dst, rescaled, fill, index, columns, products, packed, g
     unnormalised as (g + 1) size / 2 - 1/2 (fused) and rounded half-even. Outside pixels take `fill`.
     The same values, computed once where they repeat: bx r00 and bx r01 per column; with r01 = 0 (x r01
     is a signed zero, which the sums absorb) the source row per output row, and each row is then a
-    shifted copy (translations, horizontal shears) or a gather within one row; with r10 = 0 the source
-    column per output column. Other rows gather whole pixels (`_gather_row`). Scratch (`buffers`):
-    index and columns (W,) int32, products (2, W) float32, packed (H W + 1,) and gathered (W,) uint32.
+    shifted copy (translations, horizontal shears) or a gather within one row; with r10 = 0 as well, the
+    source column per output column, once per image. Other matrices (rotations, vertical shears) gather
+    whole packed pixels, row by row (`_gather_row`). Scratch (`buffers`): index and columns (W,) int32,
+    products (2, W) float32, packed (H W + 1,) and gathered (W,) uint32.
     """
     c, h, w = src.shape
     half_w = np.float32(w * 0.5)
@@ -402,69 +431,141 @@ def affine_nearest(src, dst, rescaled, fill, index, columns, products, packed, g
     bx_r00, bx_r01 = products[0], products[1]
     rows_alone = r01 == 0  # the source row depends on the output row alone
     columns_alone = r10 == 0  # the source column depends on the output column alone
+    if not rows_alone:
+        _pack(flat_src, fill, packed)
+        for y in range(h):
+            by = y0 + np.float32(y)
+            for x in range(w):
+                sx = _unclipped(fma32(r20, _F1, fma32(by, r10, bx_r00[x])), half_w)
+                sy = _unclipped(fma32(r21, _F1, fma32(by, r11, bx_r01[x])), half_h)
+                index[x] = _flat_index(sx, sy, fw, fh, h * w)
+            _gather_row(flat_src, flat_dst, y * w, index, fill, packed, gathered)
+        return
     shift, start, stop = 0, 0, 0
     if columns_alone:
         for x in range(w):
             columns[x] = _nearest(fma32(r20, _F1, fma32(y0, r10, bx_r00[x])), half_w, fw)
         shift, start, stop = _shift_of(columns)
-    if c == 3 and not rows_alone:
-        _pack(flat_src, fill, packed)
     for y in range(h):
         by = y0 + np.float32(y)
         row = y * w
+        sy = _nearest(fma32(r21, _F1, fma32(by, r11, bx_r01[0])), half_h, fh)
+        if sy < 0:
+            _fill_span(flat_dst, row, row + w, fill)
+            continue
         if not columns_alone:
             for x in range(w):
                 columns[x] = _nearest(fma32(r20, _F1, fma32(by, r10, bx_r00[x])), half_w, fw)
-        if rows_alone:
-            sy = _nearest(fma32(r21, _F1, fma32(by, r11, bx_r01[0])), half_h, fh)
-            if sy < 0:
-                _fill_span(flat_dst, row, row + w, fill)
-                continue
-            if not columns_alone:
-                shift, start, stop = _shift_of(columns)
-            _row_from_row(flat_src, flat_dst, row, sy * w, columns, shift, start, stop, fill)
-            continue
-        for x in range(w):
-            sx = columns[x]
-            sy = _nearest(fma32(r21, _F1, fma32(by, r11, bx_r01[x])), half_h, fh)
-            index[x] = sy * w + sx if (sx >= 0) & (sy >= 0) else np.int32(-1)
-        _gather_row(flat_src, flat_dst, row, index, fill, packed, gathered)
+            shift, start, stop = _shift_of(columns)
+        _row_from_row(flat_src, flat_dst, row, sy * w, columns, shift, start, stop, fill)
 
 
 @njit(nogil=True, cache=True)
-def affine_bilinear(src, dst, rescaled, fill, has_fill, planes, offsets, weights, values):
+def _pack_bordered(src, packed):
+    """The image as one uint32 per pixel (channel k in byte k, a 1 in byte C: the image of ones whose
+    interpolation is the fill mask) inside a border of two zero pixels, (H + 4) (W + 4) entries; the caller
+    keeps the border zero."""
+    c, h, w = src.shape
+    stride = w + 4
+    ones = np.uint32(1) << np.uint32(8 * c)
+    for y in range(h):
+        row = packed[(y + 2) * stride + 2 : (y + 2) * stride + 2 + w]
+        if c == 3:
+            red, green, blue = src[0, y], src[1, y], src[2, y]
+            for x in range(w):
+                row[x] = np.uint32(red[x]) | (np.uint32(green[x]) << 8) | (np.uint32(blue[x]) << 16) | ones
+        else:
+            grey = src[0, y]
+            for x in range(w):
+                row[x] = np.uint32(grey[x]) | ones
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _byte(word, shift):
+    """Byte `shift` / 8 of a packed pixel, as float32."""
+    return np.float32((word >> shift) & np.uint32(255))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _corners(nw, ne, sw, se, w_nw, w_ne, w_sw, w_se, shift):
+    """One channel of the four packed corners weighted and summed as grid_sample: fused, nw first."""
+    total = fma32(_byte(ne, shift), w_ne, _byte(nw, shift) * w_nw)
+    return fma32(_byte(se, shift), w_se, fma32(_byte(sw, shift), w_sw, total))
+
+
+@njit(nogil=True, cache=True, inline="always")
+def _round_u8(value):
+    """Round half-even, clamp to [0, 255], as uint8."""
+    return np.uint8(min(max(np.rint(value), _F0), _F255))
+
+
+@njit(nogil=True, cache=True)
+def _interpolate(corners, weights, shift, out):
+    """out[x]: one channel (byte shift / 8) of a row, interpolated from its gathered corners."""
+    nw, ne, sw, se = corners[0], corners[1], corners[2], corners[3]
+    w_nw, w_ne, w_sw, w_se = weights[0], weights[1], weights[2], weights[3]
+    for x in range(out.shape[0]):
+        out[x] = _corners(nw[x], ne[x], sw[x], se[x], w_nw[x], w_ne[x], w_sw[x], w_se[x], shift)
+
+
+@njit(nogil=True, cache=True)
+def _bilinear_row(dst, y, fill, has_fill, corners, weights, values):
+    """Output row y from its gathered corners and weights: every channel in one loop, or, with a fill,
+    each channel and the mask, then (v - fill) mask + fill in three roundings, as torch's three ops."""
+    c = dst.shape[0]
+    if has_fill:
+        for ch in range(c + 1):
+            _interpolate(corners, weights, np.uint32(8 * ch), values[ch])
+        mask = values[c]
+        for ch in range(c):
+            out = values[ch]
+            outside = np.float32(fill[ch])
+            row = dst[ch, y]
+            for x in range(row.shape[0]):
+                row[x] = _round_u8((out[x] - outside) * mask[x] + outside)
+        return
+    nw, ne, sw, se = corners[0], corners[1], corners[2], corners[3]
+    w_nw, w_ne, w_sw, w_se = weights[0], weights[1], weights[2], weights[3]
+    if c == 3:
+        red, green, blue = dst[0, y], dst[1, y], dst[2, y]
+        for x in range(red.shape[0]):
+            a, b, d, e = nw[x], ne[x], sw[x], se[x]
+            fa, fb, fd, fe = w_nw[x], w_ne[x], w_sw[x], w_se[x]
+            red[x] = _round_u8(_corners(a, b, d, e, fa, fb, fd, fe, np.uint32(0)))
+            green[x] = _round_u8(_corners(a, b, d, e, fa, fb, fd, fe, np.uint32(8)))
+            blue[x] = _round_u8(_corners(a, b, d, e, fa, fb, fd, fe, np.uint32(16)))
+        return
+    grey = dst[0, y]
+    for x in range(grey.shape[0]):
+        grey[x] = _round_u8(_corners(nw[x], ne[x], sw[x], se[x], w_nw[x], w_ne[x], w_sw[x], w_se[x], np.uint32(0)))
+
+
+@njit(nogil=True, cache=True)
+def affine_bilinear(src, dst, rescaled, fill, has_fill, packed, offsets, weights, values, corners):
     """Bilinear resampling through one matrix, as grid_sample(align_corners=False) and torch's fill blend.
 
     The grid point is computed as in `affine_nearest`; the four weights are products of the distances to
     the sides, and the value their fused sum (nw first). Corners outside the image read 0 (zero padding):
-    the image is copied into float planes with a border of two zeros and the north-west corner is clamped
-    into [-2, size], so that all four corners are in the plane and those beyond the image read zeros:
-    the per-channel loop has no branches. With a fill, the outside share comes from the interpolated mask
-    of ones, blended as (v - fill) mask + fill in three roundings, as torch's three ops.
+    the image is packed (`_pack_bordered`) inside a border of two zero pixels and the north-west corner is
+    clamped into [-2, size], so that all four corners are in it and those beyond the image read zeros.
+    Per row: the weights and offsets (vector loops), one gather of the four packed corners per pixel
+    (every channel and the mask at once), then the channels (`_bilinear_row`). Scratch (`buffers`): packed
+    ((H + 4) (W + 4),) uint32 with a zero border, offsets (W,) int32, weights (4, W) and values (C + 1, W)
+    float32, corners (4, W) uint32.
     """
-    c, h, w = src.shape
+    _, h, w = src.shape
     half_w = np.float32(w * 0.5)
     half_h = np.float32(h * 0.5)
     x0 = np.float32((1.0 - w) * 0.5)
     y0 = np.float32((1.0 - h) * 0.5)
-    r00 = rescaled[0, 0]
-    r01 = rescaled[0, 1]
-    r10 = rescaled[1, 0]
-    r11 = rescaled[1, 1]
-    r20 = rescaled[2, 0]
-    r21 = rescaled[2, 1]
+    r00, r01 = rescaled[0, 0], rescaled[0, 1]
+    r10, r11 = rescaled[1, 0], rescaled[1, 1]
+    r20, r21 = rescaled[2, 0], rescaled[2, 1]
     stride = w + 4
-    # Scratch from the caller (`bilinear_buffers`): planes (C + 1, (H + 4) * (W + 4)) float32 whose border
-    # of two is zero and stays zero, plane C the image of ones whose interpolation is the fill mask;
-    # offsets (W,) int64, weights (4, W) and values (C + 1, W) float32.
-    for y in range(h):
-        start = (y + 2) * stride + 2
-        for x in range(w):
-            planes[c, start + x] = _F1
-        for ch in range(c):
-            for x in range(w):
-                planes[ch, start + x] = np.float32(src[ch, y, x])
+    base = 2 * stride + 2
+    _pack_bordered(src, packed)
     w_nw, w_ne, w_sw, w_se = weights[0], weights[1], weights[2], weights[3]
+    nw, ne, sw, se = corners[0], corners[1], corners[2], corners[3]
     for y in range(h):
         by = y0 + np.float32(y)
         for x in range(w):
@@ -483,30 +584,17 @@ def affine_bilinear(src, dst, rescaled, fill, has_fill, planes, offsets, weights
             w_ne[x] = to_south * to_west
             w_sw[x] = to_north * to_east
             w_se[x] = to_north * to_west
-            # clamp before converting: far-off coordinates must not overflow the integer conversion
-            px = np.int64(min(max(west, np.float32(-2.0)), np.float32(w))) + 2
-            py = np.int64(min(max(north, np.float32(-2.0)), np.float32(h))) + 2
-            offsets[x] = py * stride + px
-        for ch in range(c + 1 if has_fill else c):
-            plane = planes[ch]
-            out = values[ch]
-            for x in range(w):
-                o = offsets[x]
-                out[x] = fma32(
-                    plane[o + stride + 1],
-                    w_se[x],
-                    fma32(plane[o + stride], w_sw[x], fma32(plane[o + 1], w_ne[x], plane[o] * w_nw[x])),
-                )
-        for ch in range(c):
-            out = values[ch]
-            if has_fill:
-                outside = np.float32(fill[ch])
-                mask = values[c]
-                for x in range(w):
-                    out[x] = (out[x] - outside) * mask[x] + outside
-            row = dst[ch, y]
-            for x in range(w):
-                row[x] = np.uint8(min(max(np.rint(out[x]), _F0), _F255))
+            # clamped before the conversion: far-off coordinates must not overflow it
+            px = np.int32(min(max(west, np.float32(-2.0)), np.float32(w)))
+            py = np.int32(min(max(north, np.float32(-2.0)), np.float32(h)))
+            offsets[x] = np.int32(py * stride + px + base)
+        for x in range(w):
+            o = offsets[x]
+            nw[x] = packed[o]
+            ne[x] = packed[o + 1]
+            sw[x] = packed[o + stride]
+            se[x] = packed[o + stride + 1]
+        _bilinear_row(dst, y, fill, has_fill, corners, weights, values)
 
 
 # The plan runner ------------------------------------------------------------------------------------------
@@ -534,12 +622,12 @@ assert list(range(_SHEAR_X, _ROTATE + 1)) == [OP_IDS[name] for name in _GEOMETRI
 def apply_op(op, magnitude, rescaled, src, dst, fill, options, work):
     """Apply one op of the table to one image, src -> dst (`work`: the scratch of `_chain`)."""
     lut, index, rows = work[1], work[2], work[3]
-    planes, offsets, weights, values = work[4], work[5], work[6], work[7]
+    packed, offsets, weights, values = work[4], work[5], work[6], work[7]
     if op == 0:
         copy(src, dst)
     elif op <= _ROTATE:
         if options[0]:  # bilinear
-            affine_bilinear(src, dst, rescaled, fill, options[1], planes, offsets, weights, values)
+            affine_bilinear(src, dst, rescaled, fill, options[1], packed, offsets, weights, values, work[15])
         else:
             affine_nearest(src, dst, rescaled, fill, index, work[10], work[11], work[12], work[13])
     elif op == _BRIGHTNESS:
@@ -621,15 +709,16 @@ def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, options, work, 
 
 def buffers(c: int, h: int, w: int) -> tuple[np.ndarray, ...]:
     """Scratch for `run_plan` on (C, H, W) images: two images, tables, index and row sums, the bilinear
-    planes (zero border), offsets, weights and values, AugMix's chain image and float sum, and the nearest
-    resampling's columns, column products, packed pixels and gathered row, and Equalize's four histograms."""
+    resampling's packed pixels (zero border), offsets, weights and values, AugMix's chain image and float
+    sum, the nearest resampling's columns, column products, packed pixels and gathered row, Equalize's four
+    histograms and the bilinear corners."""
     return (
         np.empty((2, c, h, w), np.uint8),
         np.empty((c, 256), np.uint8),
         np.empty(w, np.int32),
         np.empty((3, w), np.int32),
-        np.zeros((c + 1, (h + 4) * (w + 4)), np.float32),
-        np.empty(w, np.int64),
+        np.zeros((h + 4) * (w + 4), np.uint32),
+        np.empty(w, np.int32),
         np.empty((4, w), np.float32),
         np.empty((c + 1, w), np.float32),
         np.empty((c, h, w), np.uint8),
@@ -639,4 +728,5 @@ def buffers(c: int, h: int, w: int) -> tuple[np.ndarray, ...]:
         np.empty(h * w + 1, np.uint32),
         np.empty(w, np.uint32),
         np.empty((4, 256), np.uint32),
+        np.empty((4, w), np.uint32),
     )
