@@ -1275,8 +1275,8 @@ def _box_rows(img, out, index, weight, acc):
         for y in range(H):
             acc[:] = np.int32(1 << 21)
             for k in range(index.shape[1]):
-                for o in range(index.shape[0]):
-                    acc[o] += np.int32(img[c, y, index[o, k]]) * weight[o, k]
+                for o in range(index.shape[0]):  # an unsigned index: no wrap-around test
+                    acc[o] += np.int32(img[c, y, np.uint64(index[o, k])]) * weight[o, k]
             for o in range(index.shape[0]):
                 out[c, y, o] = min(max(acc[o] >> 22, 0), 255)
 
@@ -1324,8 +1324,9 @@ def _pixelate_kernel(src, dst, down, up, nearest, start, stop):
                         dst[s, c, y] = dst[s, c, y - 1]
                         continue
                     line = small[c, uiy[y, 0]]
-                    for x in range(W):
-                        dst[s, c, y, x] = line[uix[x, 0]]
+                    out_line = dst[s, c, y]
+                    for x in range(W):  # an unsigned index: no wrap-around test
+                        out_line[x] = line[np.uint64(uix[x, 0])]
             continue
         if sw != W:
             _box_rows(small, b, uix, uwx, acc)
