@@ -292,3 +292,27 @@ def test_schedules_give_many_doses_as_one_by_one(progress, begin, end):
         p, strength = schedule.doses(values)
         expected = [schedule(value) for value in progress]
         assert p.tolist() == [d.p for d in expected] and strength.tolist() == [d.strength for d in expected]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    p=st.floats(min_value=1e-9, max_value=1.0, allow_subnormal=False),
+    strength=st.floats(min_value=0.0, max_value=1e6, allow_subnormal=False),
+)
+def test_every_modality_writes_a_dose_its_parser_reads_back(p, strength):
+    """A policy string carries any dose exactly: tiny probabilities are not written in exponent notation, whose
+    '-' would split the string, and no digit is lost."""
+    from mithridate.code import parse_code_policy
+    from mithridate.text.strings import parse_text_policy
+    from mithridate.text.tokens import TokenVocab, parse_token_policy
+
+    dose = mt.Dose(p=p, strength=strength)
+    parsers = [mt.image.policy, parse_text_policy, parse_code_policy]
+    for parse, name in zip(parsers, ("ta_wide", "typo", "rename"), strict=True):
+        text = str(parse(name, seed=0, dose=dose))
+        assert "e" not in text.split("-", 1)[1], text
+        again = parse(text, seed=0)
+        assert str(again) == text and again.schedule.dose == dose, text
+    vocab = TokenVocab(vocab_size=100, pad_token_id=0, mask_token_id=1)
+    text = str(parse_token_policy("mlm", vocab=vocab, seed=0, dose=dose))
+    assert parse_token_policy(text, vocab=vocab, seed=0).schedule.dose == dose, text

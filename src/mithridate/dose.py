@@ -22,6 +22,8 @@ __all__ = [
     "LinearSchedule",
     "Schedule",
     "as_schedule",
+    "dose_keys",
+    "format_number",
 ]
 
 
@@ -174,3 +176,18 @@ def as_schedule(dose: Dose | Schedule | Callable[[float], Dose | float] | None) 
     if callable(dose):
         return FunctionSchedule(dose)
     raise TypeError(f"dose: expected a Dose, a Schedule or a callable of progress, got {type(dose).__name__}")
+
+
+def format_number(value: float) -> str:
+    """A number as the policy strings of every modality write it: the shortest digits that read back as the same
+    float, never in exponent notation (whose '-' would split the string)."""
+    return np.format_float_positional(float(value), trim="-")
+
+
+def dose_keys(schedule: Schedule) -> list[str]:
+    """The `p<prob>` and `s<strength>` keys of a policy string for a constant dose, defaults (1) omitted; none
+    for a dose that changes over training (a policy string does not carry a schedule)."""
+    if not isinstance(schedule, ConstantSchedule):
+        return []
+    dose = schedule.dose
+    return [f"{key}{format_number(value)}" for key, value in (("p", dose.p), ("s", dose.strength)) if value != 1.0]

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ..dose import ConstantSchedule, Dose, Schedule, as_schedule
+from ..dose import Dose, Schedule, as_schedule, dose_keys, format_number
 from ..rng import Key, as_index, new_seed
 from ..text.strings import Edit, apply_edits, map_span, source_index
 from ..validation import check_int
@@ -55,7 +55,7 @@ def _format(value: Any) -> str:
     if isinstance(value, bool):
         return str(int(value))
     if isinstance(value, float):
-        return format(value, ".10g")
+        return format_number(value)
     return str(value)
 
 
@@ -219,12 +219,7 @@ class CodePolicy:
     def __str__(self) -> str:
         """The policy string (`policy_string`'s grammar, defaults omitted); a scheduled dose is not part of it."""
         parts = self._own_string()
-        if isinstance(self.schedule, ConstantSchedule):
-            dose = self.schedule.dose
-            if dose.p != 1.0:
-                parts.append(f"p{_format(dose.p)}")
-            if dose.strength != 1.0:
-                parts.append(f"s{_format(dose.strength)}")
+        parts += dose_keys(self.schedule)
         return "-".join(parts)
 
     def __repr__(self) -> str:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from ..dose import ConstantSchedule, Dose, Schedule, as_schedule
+from ..dose import Dose, Schedule, as_schedule, dose_keys, format_number
 from ..rng import Key, as_index, new_seed
 from ..validation import check_int
 from .adapters import to_batch
@@ -34,10 +34,6 @@ _GATE, _OP, _BIN, _SIGN, _SUBPOLICY, _APPLY, _DEPTH, _BETA, _DIRICHLET = range(1
 SpaceFn = Callable[[int, int, int], torch.Tensor | None]
 Space = dict[str, tuple[SpaceFn, bool]]
 
-
-def _format_number(value: float) -> str:
-    """A number of a policy string."""
-    return format(value, ".10g")
 
 
 def _linspace(stop: float) -> SpaceFn:
@@ -431,18 +427,13 @@ class Policy(ABC):
             if key == "":
                 parts.append(str(value))
             elif value != default:
-                parts.append(f"{key}{_format_number(value) if isinstance(value, float) else value}")
-        if isinstance(self.schedule, ConstantSchedule):
-            dose = self.schedule.dose
-            if dose.p != 1.0:
-                parts.append(f"p{_format_number(dose.p)}")
-            if dose.strength != 1.0:
-                parts.append(f"s{_format_number(dose.strength)}")
+                parts.append(f"{key}{format_number(value) if isinstance(value, float) else value}")
+        parts += dose_keys(self.schedule)
         if self.interpolation != self.default_interpolation:
             parts.append(f"i{self.interpolation}")
         if self.fill is not None:
             fill = self.fill if isinstance(self.fill, tuple) else (self.fill,)
-            parts.append("f" + "_".join(_format_number(v) for v in fill))
+            parts.append("f" + "_".join(format_number(v) for v in fill))
         return "-".join(parts)
 
     def __repr__(self) -> str:

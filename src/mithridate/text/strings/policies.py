@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ...dose import ConstantSchedule, Dose, Schedule, as_schedule
+from ...dose import Dose, Schedule, as_schedule, dose_keys, format_number
 from ...rng import Key, as_index, new_seed
 from ...validation import check_int
 from ._edits import Edit, EditedText
@@ -50,10 +50,6 @@ __all__ = [
 # Streams of the per-sample draws (the unit draws use each op's own stream).
 _GATE, _OP, _BIN = 0x7E_0001, 0x7E_0002, 0x7E_0003
 
-
-def _format_number(value: float) -> str:
-    """A number of a policy string."""
-    return format(value, ".10g")
 
 
 def check_texts(texts: object, name: str = "texts") -> list[str]:
@@ -242,13 +238,8 @@ class TextPolicy:
         parts = [self.name]
         for key, value, default in self._own_params():
             if value != default:
-                parts.append(f"{key}{_format_number(value) if isinstance(value, float) else value}")
-        if isinstance(self.schedule, ConstantSchedule):
-            dose = self.schedule.dose
-            if dose.p != 1.0:
-                parts.append(f"p{_format_number(dose.p)}")
-            if dose.strength != 1.0:
-                parts.append(f"s{_format_number(dose.strength)}")
+                parts.append(f"{key}{format_number(value) if isinstance(value, float) else value}")
+        parts += dose_keys(self.schedule)
         return "-".join(parts)
 
     def __repr__(self) -> str:

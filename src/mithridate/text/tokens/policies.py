@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from ...dose import ConstantSchedule, Dose, Schedule, as_schedule
+from ...dose import Dose, Schedule, as_schedule, dose_keys, format_number
 from ...rng import Key, as_index, new_seed
 from ...validation import check_int
 from . import functional as F
@@ -86,11 +86,6 @@ def _check_int(name: str, value: Any, low: int) -> int:
     return check_int(name, value, low)
 
 
-def _format_number(value: float) -> str:
-    """The shortest digits that read back as the same float, never in exponent notation (whose '-' would split
-    the policy string)."""
-    return np.format_float_positional(value, trim="-")
-
 
 def _format_value(attribute: str, value: Any) -> str:
     """A parameter's value in a policy string."""
@@ -98,7 +93,7 @@ def _format_value(attribute: str, value: Any) -> str:
         return {1: "1", 0: "0", -1: "all"}[value]
     if isinstance(value, bool):
         return "1" if value else "0"
-    return _format_number(value)
+    return format_number(value)
 
 
 def _check_rate(name: str, value: Any, high: float | None = 1.0) -> float:
@@ -379,12 +374,7 @@ class TokenPolicy(ABC):
                 best = parts
         if best is None:
             raise TypeError(f"policy: {type(self).__name__} has no policy-string preset")
-        if isinstance(self.schedule, ConstantSchedule):
-            dose = self.schedule.dose
-            if dose.p != 1.0:
-                best.append(f"p{_format_number(dose.p)}")
-            if dose.strength != 1.0:
-                best.append(f"s{_format_number(dose.strength)}")
+        best += dose_keys(self.schedule)
         return "-".join(best)
 
     def __repr__(self) -> str:
