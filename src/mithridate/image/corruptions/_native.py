@@ -1268,16 +1268,18 @@ def _box_rows(img, out, index, weight, acc):
     """Pillow's fixed-point BOX pass along W of (C, H, W_in) levels into (C, H, W_out) int32.
 
     Tap by tap over all outputs of a row (integer sums: any order gives the same), in int32: 255 times
-    weights summing to 2^22, plus the rounding term, stay under 2^31. `acc` holds W_out values.
+    weights summing to 2^22, plus the rounding term, stay under 2^31. The tables are transposed,
+    (taps, W_out), so that a tap's indices and weights are contiguous; `acc` holds W_out values.
     """
     C, H, _ = img.shape
     for c in range(C):
         for y in range(H):
             acc[:] = np.int32(1 << 21)
-            for k in range(index.shape[1]):
-                for o in range(index.shape[0]):  # an unsigned index: no wrap-around test
-                    acc[o] += np.int32(img[c, y, np.uint64(index[o, k])]) * weight[o, k]
-            for o in range(index.shape[0]):
+            for k in range(index.shape[0]):
+                ik, wk = index[k], weight[k]
+                for o in range(index.shape[1]):  # an unsigned index: no wrap-around test
+                    acc[o] += np.int32(img[c, y, np.uint64(ik[o])]) * wk[o]
+            for o in range(index.shape[1]):
                 out[c, y, o] = min(max(acc[o] >> 22, 0), 255)
 
 
@@ -1302,7 +1304,7 @@ def _pixelate_kernel(src, dst, down, up, nearest, start, stop):
     dix, dwx, diy, dwy = down
     uix, uwx, uiy, uwy = up
     _, C, H, W = src.shape
-    sh, sw = diy.shape[0], dix.shape[0]
+    sh, sw = diy.shape[0], dix.shape[1]
     a = np.empty((C, H, sw), np.int32)
     small = np.empty((C, sh, sw), np.int32)
     b = np.empty((C, sh, W), np.int32)
@@ -1342,19 +1344,24 @@ def _pixelate_kernel(src, dst, down, up, nearest, start, stop):
                     dst[s, c, y, x] = out[c, y, x]
 
 
+def _transposed(tables: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """A BOX table (indices, weights) as _box_rows reads it: (taps, size_out), contiguous."""
+    return tuple(np.ascontiguousarray(t.T) for t in tables)
+
+
 def _pixelate(src: np.ndarray, dst: np.ndarray, c: float, ctx: Context) -> None:
     from ._pil_resize import _nearest_index
 
     height, width = src.shape[2:]
     small_h, small_w = max(1, int(height * c)), max(1, int(width * c))
-    down = (*_box_table(width, small_w), *_box_table(height, small_h))
+    down = (*_transposed(_box_table(width, small_w)), *_box_table(height, small_h))
     nearest = ctx.table != "cifar"
     if nearest:
         ix = _nearest_index(small_w, width, torch.device("cpu")).numpy()[:, None]
         iy = _nearest_index(small_h, height, torch.device("cpu")).numpy()[:, None]
         up = (ix, np.ones_like(ix), iy, np.ones_like(iy))
     else:
-        up = (*_box_table(small_w, width), *_box_table(small_h, height))
+        up = (*_transposed(_box_table(small_w, width)), *_box_table(small_h, height))
     _split(len(src), lambda a, b: _pixelate_kernel(src, dst, down, up, nearest, a, b))
 
 
