@@ -30,6 +30,7 @@ _GEOMETRIC_MAGNITUDES = {
     "Rotate": [0.0, 90.0, -90.0, 180.0, 270.0, 45.0, -30.0, 0.5],
 }
 _SIZES = [(1, 1), (1, 7), (6, 1), (2, 2), (3, 5), (8, 8), (9, 9), (4, 16), (16, 17), (32, 32), (33, 31), (64, 48)]
+_WIDE = [(1, 64), (3, 65), (64, 64), (33, 97), (70, 130)]  # 64 columns and more: the shortcuts
 
 
 def _images(channels: int, height: int, width: int, n: int, seed: int = 0) -> torch.Tensor:
@@ -56,7 +57,7 @@ def test_each_geometric_shortcut_equals_the_torch_path(op, interpolation, fill, 
     magnitudes = torch.tensor(_GEOMETRIC_MAGNITUDES[op], dtype=torch.float64)
     n = magnitudes.numel()
     plan = Plan(torch.full((n, 1, 1), OP_IDS[op]), magnitudes.view(n, 1, 1))
-    for height, width in _SIZES:
+    for height, width in _SIZES + _WIDE:
         images = _images(channels, height, width, n, seed=height * 100 + width)
         _both_paths(images, plan, interpolation=interpolation, fill=fill)
 
@@ -72,7 +73,8 @@ def test_chains_of_geometric_steps_equal_the_torch_path(interpolation):
         choices = _GEOMETRIC_MAGNITUDES[next(name for name in names if OP_IDS[name] == op)]
         magnitudes[k] = choices[int(torch.randint(0, len(choices), (1,), generator=generator))]
     plan = Plan(ops.view(n, 1, depth), magnitudes.view(n, 1, depth))
-    _both_paths(_images(3, 37, 29, n, seed=5), plan, interpolation=interpolation, fill=(1, 2, 3))
+    for height, width in [(37, 29), (37, 129)]:
+        _both_paths(_images(3, height, width, n, seed=5), plan, interpolation=interpolation, fill=(1, 2, 3))
 
 
 @pytest.mark.parametrize("op", ["Equalize", "Sharpness", "AutoContrast", "Contrast"])
@@ -110,11 +112,13 @@ def test_nearest_kernel_on_dyadic_matrices_with_rounding_ties(kind):
     from mithridate.image.native import _kernels
 
     generator = np.random.default_rng(3)
-    for height, width in [(8, 8), (4, 16), (16, 8), (2, 2), (32, 32)]:
+    for height, width in [(8, 8), (4, 16), (16, 8), (2, 2), (32, 32), (8, 64), (64, 128)]:
         c = 3
         src = generator.integers(0, 256, (c, height, width), dtype=np.uint8)
         fill = np.array([5, 6, 7], np.uint8)
-        work = _kernels.buffers(c, height, width)
+        index, columns = np.empty(width, np.int32), np.empty(width, np.int32)
+        products, gathered = np.empty((2, width), np.float32), np.empty(width, np.uint32)
+        packed = np.empty(height * width + 1, np.uint32)
         for _ in range(40):
             scale = np.array([2.0 / width, 2.0 / height], np.float32)
             r = generator.integers(-8, 9, (3, 2)) / 8.0 * scale  # steps of an eighth of a pixel
@@ -125,5 +129,5 @@ def test_nearest_kernel_on_dyadic_matrices_with_rounding_ties(kind):
                 r[1, 0] = 0.0
             rescaled = r.astype(np.float32)
             dst = np.empty_like(src)
-            _kernels.affine_nearest(src, dst, rescaled, fill, work[2], work[10], work[11], work[12], work[13])
+            _kernels.nearest(src, dst, rescaled, fill, index, columns, products, packed, gathered)
             np.testing.assert_array_equal(dst, _nearest_reference(src, rescaled, fill))

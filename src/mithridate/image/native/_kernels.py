@@ -163,9 +163,15 @@ def autocontrast_lut(src, lut):
 def _histogram(values, counts, hist):
     """hist[v] = how many of `values` equal v, counted four values at a time into the four rows of `counts`
     ((4, 256) uint32 scratch): consecutive equal values then add to different rows, not one after the
-    other to the same counter, which would wait for each store (2x faster on photos)."""
-    counts[:] = 0
+    other to the same counter, which would wait for each store (2x faster on photos). Below 4,096 values
+    clearing and summing the four rows costs more than it saves: one row."""
     n = values.shape[0]
+    if n < 4096:
+        hist[:] = 0
+        for p in range(n):
+            hist[values[p]] += 1
+        return
+    counts[:] = 0
     whole = n - n % 4
     for p in range(0, whole, 4):
         counts[0, values[p]] += 1
@@ -232,49 +238,36 @@ def color(src, dst, magnitude):
 
 
 @njit(nogil=True, cache=True)
-def _row_sums(line, sums):
-    """sums[x] = line[x - 1] + line[x] + line[x + 1] for the inner columns, exact in int32."""
-    for x in range(1, line.shape[0] - 1):
-        sums[x] = np.int32(line[x - 1]) + np.int32(line[x]) + np.int32(line[x + 1])
-
-
-@njit(nogil=True, cache=True)
 def sharpness(src, dst, magnitude, rows):
     """Blend with PIL's 3x3 smoothing (centre 5, over 13) by 1 + m; the 1-pixel border is copied.
 
     The 3x3 sums are exact integers, built from horizontal sums of three rows (`rows`: (3, W) int32
-    scratch, a ring over the image's rows); each row is read through its own view (no index arithmetic
-    in the loops, which vectorise) and only the border is copied.
+    scratch, a ring over the image's rows).
     """
     c, h, w = src.shape
+    copy(src, dst)
     if h <= 2 or w <= 2:
-        copy(src, dst)
         return
     alpha = np.float32(1.0 - (1.0 + magnitude))
     for ch in range(c):
         s = src[ch]
         d = dst[ch]
-        for x in range(w):
-            d[0, x] = s[0, x]
-            d[h - 1, x] = s[h - 1, x]
-        _row_sums(s[0], rows[0])
-        _row_sums(s[1], rows[1])
+        for y in range(2):
+            for x in range(1, w - 1):
+                rows[y, x] = np.int32(s[y, x - 1]) + np.int32(s[y, x]) + np.int32(s[y, x + 1])
         for y in range(1, h - 1):
             below = rows[(y + 1) % 3]
-            _row_sums(s[y + 1], below)
+            for x in range(1, w - 1):
+                below[x] = np.int32(s[y + 1, x - 1]) + np.int32(s[y + 1, x]) + np.int32(s[y + 1, x + 1])
             above = rows[(y - 1) % 3]
             middle = rows[y % 3]
-            line = s[y]
-            out = d[y]
-            out[0] = line[0]
-            out[w - 1] = line[w - 1]
             for x in range(1, w - 1):
-                centre = line[x]
+                centre = s[y, x]
                 # wrapped back to int32 (numba widens int32 sums to int64, which does not vectorise)
                 total = np.int32(above[x] + middle[x] + below[x] + 4 * np.int32(centre))
                 blurred = np.rint(np.float32(total) * _THIRTEENTH)
                 fcentre = np.float32(centre)
-                out[x] = _to_u8(fma32(blurred - fcentre, alpha, fcentre))
+                d[y, x] = _to_u8(fma32(blurred - fcentre, alpha, fcentre))
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -297,7 +290,7 @@ def _flat_index(sx, sy, fw, fh, outside):
     return np.int32(sy * fw + sx) if inside else np.int32(outside)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _column_products(r00, r01, products):
     """bx r00 and bx r01 of every output column (bx its centred coordinate), rounded as each pixel's."""
     w = products.shape[1]
@@ -308,17 +301,16 @@ def _column_products(r00, r01, products):
         products[1, x] = bx * r01
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _fill_span(flat_dst, start, stop, fill):
     """Pixels [start, stop) of every channel of a flat image take the fill."""
     for ch in range(flat_dst.shape[0]):
-        d = flat_dst[ch, start:stop]
         value = fill[ch]
-        for p in range(stop - start):
-            d[p] = value
+        for p in range(start, stop):
+            flat_dst[ch, np.uint64(p)] = value
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _shift_of(columns):
     """(k, start, stop) when columns[x] = x + k on [start, stop) and -1 elsewhere (a shifted row: the output
     column range whose source lies in the image); start = stop = 0 when the row is no such shift."""
@@ -340,31 +332,30 @@ def _shift_of(columns):
     return (shift, start, stop) if misses == 0 else (0, 0, 0)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _row_from_row(flat_src, flat_dst, row, source_row, columns, shift, start, stop, fill):
     """Output row `row` read from source row `source_row` at columns[x] (-1: the fill): a shifted copy with
-    the fill on both sides when (shift, start, stop) describe the columns (`_shift_of`), else a gather."""
+    the fill on both sides when (shift, start, stop) describe the columns (`_shift_of`), else a gather.
+    (Unsigned indices: no check for negative ones in the loops, and no per-row views, which cost small
+    images a reference count each.)"""
     c = flat_src.shape[0]
     w = columns.shape[0]
     if stop > start:
         _fill_span(flat_dst, row, row + start, fill)
+        source = source_row + shift
         for ch in range(c):
-            s = flat_src[ch, source_row + start + shift : source_row + stop + shift]
-            d = flat_dst[ch, row + start : row + stop]
-            for x in range(stop - start):
-                d[x] = s[x]
+            for x in range(start, stop):
+                flat_dst[ch, np.uint64(row + x)] = flat_src[ch, np.uint64(source + x)]
         _fill_span(flat_dst, row + stop, row + w, fill)
         return
     for ch in range(c):
-        s = flat_src[ch, source_row : source_row + w]
-        d = flat_dst[ch, row : row + w]
         outside = fill[ch]
         for x in range(w):
             j = columns[x]
-            d[x] = s[j] if j >= 0 else outside
+            flat_dst[ch, np.uint64(row + x)] = flat_src[ch, np.uint64(source_row + j)] if j >= 0 else outside
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _pack(flat_src, fill, packed):
     """Three channels as one uint32 per pixel, packed[H W] the fill: one load then moves a whole pixel
     (one channel: nothing to pack)."""
@@ -376,7 +367,7 @@ def _pack(flat_src, fill, packed):
     packed[red.shape[0]] = np.uint32(fill[0]) | (np.uint32(fill[1]) << 8) | (np.uint32(fill[2]) << 16)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _gather_row(flat_src, flat_dst, row, index, fill, packed, gathered):
     """Output row `row` from flat source indices (H W: the fill); three channels through the packed pixels
     (one gather per pixel, then one vector loop to unpack), one channel directly."""
@@ -384,26 +375,68 @@ def _gather_row(flat_src, flat_dst, row, index, fill, packed, gathered):
     if flat_src.shape[0] == 3:
         for x in range(w):
             gathered[x] = packed[index[x]]
-        red = flat_dst[0, row : row + w]
-        green = flat_dst[1, row : row + w]
-        blue = flat_dst[2, row : row + w]
         for x in range(w):
             value = gathered[x]
-            red[x] = np.uint8(value & 255)
-            green[x] = np.uint8((value >> 8) & 255)
-            blue[x] = np.uint8(value >> 16)
+            at = np.uint64(row + x)
+            flat_dst[0, at] = np.uint8(value & 255)
+            flat_dst[1, at] = np.uint8((value >> 8) & 255)
+            flat_dst[2, at] = np.uint8(value >> 16)
         return
-    s = flat_src[0]
-    d = flat_dst[0, row : row + w]
     outside = fill[0]
     last = flat_src.shape[1]
     for x in range(w):
         j = index[x]
-        d[x] = s[j] if j < last else outside
+        flat_dst[0, np.uint64(row + x)] = flat_src[0, j] if j < last else outside
 
 
 @njit(nogil=True, cache=True)
-def affine_nearest(src, dst, rescaled, fill, index, columns, products, packed, gathered):
+def _nearest_narrow(src, dst, rescaled, fill, index):
+    """`affine_nearest` for narrow images, pixel by pixel: per row one vector loop of flat indices and one
+    gather per channel. Below 64 columns the shortcuts' extra loops per row cost more than they save."""
+    c, h, w = src.shape
+    half_w = np.float32(w * 0.5)
+    half_h = np.float32(h * 0.5)
+    x0 = np.float32((1.0 - w) * 0.5)
+    y0 = np.float32((1.0 - h) * 0.5)
+    fw = np.float32(w)
+    fh = np.float32(h)
+    r00, r01 = rescaled[0, 0], rescaled[0, 1]
+    r10, r11 = rescaled[1, 0], rescaled[1, 1]
+    r20, r21 = rescaled[2, 0], rescaled[2, 1]
+    flat_src = src.reshape(c, h * w)
+    flat_dst = dst.reshape(c, h * w)
+    for y in range(h):
+        by = y0 + np.float32(y)
+        for x in range(w):
+            bx = x0 + np.float32(x)
+            gx = fma32(r20, _F1, fma32(by, r10, bx * r00))
+            gy = fma32(r21, _F1, fma32(by, r11, bx * r01))
+            sx = np.rint(fma32(gx + _F1, half_w, -_HALF))
+            sy = np.rint(fma32(gy + _F1, half_h, -_HALF))
+            inside = (sx >= _F0) & (sx < fw) & (sy >= _F0) & (sy < fh)
+            index[x] = np.int32(sy * fw + sx) if inside else np.int32(-1)
+        row = y * w
+        for ch in range(c):
+            s = flat_src[ch]
+            d = flat_dst[ch]
+            outside = fill[ch]
+            for x in range(w):
+                j = index[x]
+                d[row + x] = s[j] if j >= 0 else outside
+
+
+@njit(nogil=True, cache=True)
+def affine_nearest(src, dst, rescaled, fill, ints, floats, packed, words):
+    """`nearest` with its scratch taken from `buffers`' rows: index ints[3], columns ints[5], products
+    floats[4:6], gathered words[4] (views made only where used: each costs small images)."""
+    if src.shape[2] < 64:
+        _nearest_narrow(src, dst, rescaled, fill, ints[3])
+        return
+    nearest(src, dst, rescaled, fill, ints[3], ints[5], floats[4:6], packed, words[4])
+
+
+@njit(nogil=True, cache=True)
+def nearest(src, dst, rescaled, fill, index, columns, products, packed, gathered):
     """Nearest-neighbour resampling through one matrix, as grid_sample(align_corners=False) computes it.
 
     `rescaled` is torchvision's (3, 2) grid matrix (theta transposed over half the size); the grid point
@@ -413,8 +446,9 @@ def affine_nearest(src, dst, rescaled, fill, index, columns, products, packed, g
     is a signed zero, which the sums absorb) the source row per output row, and each row is then a
     shifted copy (translations, horizontal shears) or a gather within one row; with r10 = 0 as well, the
     source column per output column, once per image. Other matrices (rotations, vertical shears) gather
-    whole packed pixels, row by row (`_gather_row`). Scratch (`buffers`): index and columns (W,) int32,
-    products (2, W) float32, packed (H W + 1,) and gathered (W,) uint32.
+    whole packed pixels, row by row (`_gather_row`). (Images narrower than 64 take `_nearest_narrow`.)
+    Scratch (`buffers`): index and columns (W,) int32, products (2, W) float32, packed (H W + 1,) and
+    gathered (W,) uint32.
     """
     c, h, w = src.shape
     half_w = np.float32(w * 0.5)
@@ -482,8 +516,8 @@ def _pack_bordered(src, packed):
 
 @njit(nogil=True, cache=True, inline="always")
 def _byte(word, shift):
-    """Byte `shift` / 8 of a packed pixel, as float32."""
-    return np.float32((word >> shift) & np.uint32(255))
+    """Byte `shift` / 8 of a packed pixel, as float32 (through int32: a vector conversion on AVX2 too)."""
+    return np.float32(np.int32((word >> shift) & np.uint32(255)))
 
 
 @njit(nogil=True, cache=True, inline="always")
@@ -618,18 +652,18 @@ _GEOMETRIC = ("ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate")
 assert list(range(_SHEAR_X, _ROTATE + 1)) == [OP_IDS[name] for name in _GEOMETRIC], "geometric ids: contiguous"
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def apply_op(op, magnitude, rescaled, src, dst, fill, options, work):
-    """Apply one op of the table to one image, src -> dst (`work`: the scratch of `_chain`)."""
-    lut, index, rows = work[1], work[2], work[3]
-    packed, offsets, weights, values = work[4], work[5], work[6], work[7]
+    """Apply one op of the table to one image, src -> dst (`work`: the scratch of `_chain`; each branch takes
+    only the arrays it uses, as each one taken costs a reference count in and out, which small images feel)."""
     if op == 0:
         copy(src, dst)
     elif op <= _ROTATE:
         if options[0]:  # bilinear
-            affine_bilinear(src, dst, rescaled, fill, options[1], packed, offsets, weights, values, work[15])
+            ints, floats = work[2], work[4]
+            affine_bilinear(src, dst, rescaled, fill, options[1], work[3], ints[4], floats[:4], floats[6:], work[8][:4])
         else:
-            affine_nearest(src, dst, rescaled, fill, index, work[10], work[11], work[12], work[13])
+            affine_nearest(src, dst, rescaled, fill, work[2], work[4], work[7], work[8])
     elif op == _BRIGHTNESS:
         brightness(src, dst, magnitude)
     elif op == _COLOR:
@@ -637,16 +671,17 @@ def apply_op(op, magnitude, rescaled, src, dst, fill, options, work):
     elif op == _CONTRAST:
         contrast(src, dst, magnitude)
     elif op == _SHARPNESS:
-        sharpness(src, dst, magnitude, rows)
+        sharpness(src, dst, magnitude, work[2][:3])
     elif op == _POSTERIZE:
         posterize(src, dst, magnitude)
     elif op == _SOLARIZE:
         solarize(src, dst, magnitude)
     else:
+        lut = work[1]
         if op == _AUTOCONTRAST:
             autocontrast_lut(src, lut)
         elif op == _EQUALIZE:
-            equalize_lut(src, lut, work[14])
+            equalize_lut(src, lut, work[9])
         else:
             invert_lut(lut)
         if magnitude < 1.0:  # the amount of the result blended in
@@ -654,7 +689,7 @@ def apply_op(op, magnitude, rescaled, src, dst, fill, options, work):
         apply_lut(src, dst, lut)
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, inline="always")
 def _chain(src, ops, magnitudes, rescaled, fill, options, out, work):
     """Run one chain of steps on one image into `out`, alternating between two scratch images.
 
@@ -684,7 +719,7 @@ def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, options, work, 
     """
     _, c, h, w = src.shape
     chains = ops.shape[1]
-    chain_out, mix = work[8], work[9]
+    chain_out, mix = work[5], work[6]
     for i in range(start, stop):
         if chains == 1:
             _chain(src[i], ops[i, 0], magnitudes[i, 0], rescaled[i, 0], fill, options, dst[i], work)
@@ -708,25 +743,21 @@ def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, options, work, 
 
 
 def buffers(c: int, h: int, w: int) -> tuple[np.ndarray, ...]:
-    """Scratch for `run_plan` on (C, H, W) images: two images, tables, index and row sums, the bilinear
-    resampling's packed pixels (zero border), offsets, weights and values, AugMix's chain image and float
-    sum, the nearest resampling's columns, column products, packed pixels and gathered row, Equalize's four
-    histograms and the bilinear corners."""
+    """Scratch for `run_plan` on (C, H, W) images, in ten arrays (each array of the tuple costs every call
+    that takes it, which small images feel): two images; tables; int32 rows (Sharpness's three row sums,
+    nearest's indices, bilinear offsets, nearest's columns); the bilinear packed pixels with a zero border;
+    float32 rows (bilinear weights, nearest's column products, bilinear values); AugMix's chain image and
+    float sum; nearest's packed pixels; uint32 rows (bilinear corners, nearest's gathered row); Equalize's
+    four histograms."""
     return (
         np.empty((2, c, h, w), np.uint8),
         np.empty((c, 256), np.uint8),
-        np.empty(w, np.int32),
-        np.empty((3, w), np.int32),
+        np.empty((6, w), np.int32),
         np.zeros((h + 4) * (w + 4), np.uint32),
-        np.empty(w, np.int32),
-        np.empty((4, w), np.float32),
-        np.empty((c + 1, w), np.float32),
+        np.empty((c + 7, w), np.float32),
         np.empty((c, h, w), np.uint8),
         np.empty((c, h, w), np.float32),
-        np.empty(w, np.int32),
-        np.empty((2, w), np.float32),
         np.empty(h * w + 1, np.uint32),
-        np.empty(w, np.uint32),
+        np.empty((5, w), np.uint32),
         np.empty((4, 256), np.uint32),
-        np.empty((4, w), np.uint32),
     )
