@@ -1581,6 +1581,8 @@ def _frost_kernel(
     smooth = np.empty((H, W), np.float32)
     field = np.empty((H, W), np.float32)
     part = np.empty((4, W), np.float32)
+    first = np.empty(W, np.float32)
+    second = np.empty(W, np.float32)
     normals = np.empty(salts.shape[0], np.float32)
     a, b = ab[0], ab[1]
     for s in range(start, stop):
@@ -1601,11 +1603,13 @@ def _frost_kernel(
                 gh, gw = across + 1, along + 1
                 sy, sx = np.float32(gh - 1), np.float32(gw - 1)
                 for y in range(H):
-                    for x in range(W):
+                    for x in range(W):  # the grid coordinates of a row first: a loop that vectorises
                         gx = xs[x] * cos + ys[y] * sin
                         gy = ys[y] * cos - xs[x] * sin
-                        ix = ((gx + _F1) / np.float32(2.0)) * sx
-                        iy = ((gy + _F1) / np.float32(2.0)) * sy
+                        first[x] = ((gx + _F1) / np.float32(2.0)) * sx
+                        second[x] = ((gy + _F1) / np.float32(2.0)) * sy
+                    for x in range(W):
+                        ix, iy = first[x], second[x]
                         fx0 = np.floor(ix)
                         fy0 = np.floor(iy)
                         x0, y0 = np.int64(fx0), np.int64(fy0)
@@ -1631,11 +1635,18 @@ def _frost_kernel(
                 grid = normals[:16].copy().reshape(4, 4)
                 _smooth(grid, smooth, rows, wrows, cols, wcols, part)
                 slot += 1
-                for y in range(H):
+                for y in range(H):  # libm's exp in loops of their own, the arithmetic around them vectorised
                     for x in range(W):
-                        density = _F1 / (_F1 + np.float32(math.exp(-(np.float32(2.0) * smooth[y, x]))))
+                        first[x] = -(np.float32(2.0) * smooth[y, x])
                         f = (field[y, x] / spread) / np.float32(0.3)
-                        texture[y, x] = texture[y, x] + weight * density * np.float32(math.exp(-(f * f)))
+                        second[x] = -(f * f)
+                    for x in range(W):
+                        first[x] = np.float32(math.exp(first[x]))
+                    for x in range(W):
+                        second[x] = np.float32(math.exp(second[x]))
+                    for x in range(W):
+                        density = _F1 / (_F1 + first[x])
+                        texture[y, x] = texture[y, x] + weight * density * second[x]
         total = 0.0
         for y in range(H):
             for x in range(W):
