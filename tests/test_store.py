@@ -345,10 +345,7 @@ def test_failures_are_appended_and_unresolved_keeps_the_latest_of_each_unfinishe
 
 def test_durability_settings(path: Path) -> None:
     with ExperimentStore(path, timeout=12.5) as store:
-        conn = store._conn
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 12500
+        assert store.settings() == {"journal_mode": "wal", "synchronous": 2, "busy_timeout": 12500}  # FULL
     raw = sqlite3.connect(path)
     assert raw.execute("SELECT value FROM meta WHERE key = 'store_schema_version'").fetchone() == ("1",)
     assert STORE_SCHEMA_VERSION == 1

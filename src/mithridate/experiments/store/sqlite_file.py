@@ -100,6 +100,13 @@ class SQLiteFile:
             )
         conn.execute("PRAGMA synchronous = FULL")
 
+    def settings(self) -> dict[str, object]:
+        """The open connection's durability settings, as SQLite reports them: `journal_mode` ("wal"),
+        `synchronous` (2: FULL, every commit reaches the disk) and `busy_timeout` (ms a writer waits for the lock)."""
+        conn = self._connection()
+        names = ("journal_mode", "synchronous", "busy_timeout")
+        return {name: conn.execute(f"PRAGMA {name}").fetchone()[0] for name in names}
+
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             raise StoreError(f"{self.path}: the {self.KIND} is closed")
