@@ -160,18 +160,40 @@ def autocontrast_lut(src, lut):
 
 
 @njit(nogil=True, cache=True)
-def _histogram(values, counts, hist):
-    """hist[v] = how many of `values` equal v, counted four values at a time into the four rows of `counts`
-    ((4, 256) uint32 scratch): consecutive equal values then add to different rows, not one after the
-    other to the same counter, which would wait for each store (2x faster on photos). Below 4,096 values
-    clearing and summing the four rows costs more than it saves: one row."""
-    n = values.shape[0]
+def _histograms(flat, counts, hist):
+    """hist[ch, v] = how many values of channel ch equal v. From 4,096 pixels the counts go to several rows of
+    `counts` ((6, 256) uint32 scratch) in turn, so that equal neighbours add to different counters instead
+    of each waiting for the last store to the same one: RGB pixel by pixel (three channels, two rows each,
+    six independent counters), one channel four rows. Smaller images: one row (clearing and summing the
+    rows would cost more than they save)."""
+    c, n = flat.shape
+    hist[:] = 0
     if n < 4096:
-        hist[:] = 0
-        for p in range(n):
-            hist[values[p]] += 1
+        for ch in range(c):
+            values = flat[ch]
+            for p in range(n):
+                hist[ch, values[p]] += 1
         return
     counts[:] = 0
+    if c == 3:
+        red, green, blue = flat[0], flat[1], flat[2]
+        whole = n - n % 2
+        for p in range(0, whole, 2):
+            counts[0, red[p]] += 1
+            counts[1, green[p]] += 1
+            counts[2, blue[p]] += 1
+            counts[3, red[p + 1]] += 1
+            counts[4, green[p + 1]] += 1
+            counts[5, blue[p + 1]] += 1
+        for p in range(whole, n):
+            counts[0, red[p]] += 1
+            counts[1, green[p]] += 1
+            counts[2, blue[p]] += 1
+        for ch in range(3):
+            for v in range(256):
+                hist[ch, v] = np.int64(counts[ch, v]) + np.int64(counts[ch + 3, v])
+        return
+    values = flat[0]
     whole = n - n % 4
     for p in range(0, whole, 4):
         counts[0, values[p]] += 1
@@ -181,18 +203,18 @@ def _histogram(values, counts, hist):
     for p in range(whole, n):
         counts[0, values[p]] += 1
     for v in range(256):
-        hist[v] = np.int64(counts[0, v]) + np.int64(counts[1, v]) + np.int64(counts[2, v]) + np.int64(counts[3, v])
+        hist[0, v] = np.int64(counts[0, v]) + np.int64(counts[1, v]) + np.int64(counts[2, v]) + np.int64(counts[3, v])
 
 
 @njit(nogil=True, cache=True)
 def equalize_lut(src, lut, counts):
     """Per channel, PIL's histogram-equalisation table (identity when one bin holds all but nothing else);
-    `counts`: (4, 256) uint32 scratch of `_histogram`."""
+    `counts`: (6, 256) uint32 scratch of `_histograms`."""
     c, h, w = src.shape
-    flat = src.reshape(c, h * w)
-    hist = np.zeros(256, np.int64)
+    hists = np.empty((c, 256), np.int64)
+    _histograms(src.reshape(c, h * w), counts, hists)
     for ch in range(c):
-        _histogram(flat[ch], counts, hist)
+        hist = hists[ch]
         last = 0  # the last non-empty bin: where the cumulative count first reaches the total
         for v in range(256):
             if hist[v]:
@@ -748,7 +770,7 @@ def buffers(c: int, h: int, w: int) -> tuple[np.ndarray, ...]:
     nearest's indices, bilinear offsets, nearest's columns); the bilinear packed pixels with a zero border;
     float32 rows (bilinear weights, nearest's column products, bilinear values); AugMix's chain image and
     float sum; nearest's packed pixels; uint32 rows (bilinear corners, nearest's gathered row); Equalize's
-    four histograms."""
+    six rows of counts."""
     return (
         np.empty((2, c, h, w), np.uint8),
         np.empty((c, 256), np.uint8),
@@ -759,5 +781,5 @@ def buffers(c: int, h: int, w: int) -> tuple[np.ndarray, ...]:
         np.empty((c, h, w), np.float32),
         np.empty(h * w + 1, np.uint32),
         np.empty((5, w), np.uint32),
-        np.empty((4, 256), np.uint32),
+        np.empty((6, 256), np.uint32),
     )
