@@ -739,29 +739,36 @@ def run_plan(src, dst, ops, magnitudes, rescaled, weights, fill, options, work, 
     options: (bilinear, fill given) as booleans (for nearest, no fill and a fill of 0 are the same);
     work: the scratch of `buffers`, reused from call to call (fresh memory would be page-faulted in).
     """
-    _, c, h, w = src.shape
     chains = ops.shape[1]
     chain_out, mix = work[5], work[6]
     for i in range(start, stop):
         if chains == 1:
             _chain(src[i], ops[i, 0], magnitudes[i, 0], rescaled[i, 0], fill, options, dst[i], work)
             continue
-        original = weights[i, 0]
-        for ch in range(c):
-            for y in range(h):
-                for x in range(w):
-                    mix[ch, y, x] = np.float32(src[i, ch, y, x]) * original
         for k in range(chains):
             _chain(src[i], ops[i, k], magnitudes[i, k], rescaled[i, k], fill, options, chain_out, work)
-            share = weights[i, k + 1]
-            for ch in range(c):
-                for y in range(h):
-                    for x in range(w):
-                        mix[ch, y, x] += np.float32(chain_out[ch, y, x]) * share
-        for ch in range(c):
-            for y in range(h):
-                for x in range(w):
-                    dst[i, ch, y, x] = np.uint8(min(max(np.rint(mix[ch, y, x]), np.float32(0.0)), np.float32(255.0)))
+            _accumulate(src[i], chain_out, weights[i], k, mix, dst[i])
+
+
+@njit(nogil=True, cache=True)
+def _accumulate(src, chain_out, weights, k, mix, dst):
+    """Add chain k's image times its weight to the float sum, as `executor._mix`: each product rounded,
+    then added, the original's product first. The first chain's pass also starts the sum with the
+    original, the last one rounds it (half-even) into `dst`: one pass per chain over the float sum."""
+    size = src.size
+    flat_src, flat_out = src.reshape(size), chain_out.reshape(size)
+    flat_mix, flat_dst = mix.reshape(size), dst.reshape(size)
+    share = weights[k + 1]
+    if k == 0:
+        original = weights[0]
+        for p in range(size):
+            flat_mix[p] = np.float32(flat_src[p]) * original + np.float32(flat_out[p]) * share
+    elif k < weights.shape[0] - 2:
+        for p in range(size):
+            flat_mix[p] += np.float32(flat_out[p]) * share
+    else:
+        for p in range(size):
+            flat_dst[p] = _round_u8(flat_mix[p] + np.float32(flat_out[p]) * share)
 
 
 def buffers(c: int, h: int, w: int) -> tuple[np.ndarray, ...]:
