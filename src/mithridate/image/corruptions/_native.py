@@ -97,35 +97,49 @@ def _bucket_order(u, order, counts):
 
 
 @njit(nogil=True, cache=True)
-def _fill_normal_sorted(out, base, salts):
+def _normal_scratch(count):
+    """Scratch for _fill_normal_with of `count` values: allocated once per kernel call, not once per image."""
+    pairs = (count + 1) // 2
+    return (np.empty(pairs, np.float32), np.empty(pairs, np.int64), np.empty(pairs, np.float64),
+            np.empty(_BUCKETS, np.int64))  # fmt: skip
+
+
+@njit(nogil=True, cache=True)
+def _fill_normal_sorted(out, base, salts, scratch):
     """_fill_normal for many pairs: the same values, each libm call made in order of its argument.
 
     libm's log1p, cos and sin branch on their argument's range; on random arguments those branches are
     mispredicted (about 40 against 17 ns a pair measured). Grouping the pairs by their uniform (a counting
     sort in 64 intervals) and computing in that order changes no value, only the order of the work.
     """
+    u, order, radius, counts = scratch
     count = out.shape[0]
     pairs = (count + 1) // 2
-    u = np.empty(pairs, np.float32)
-    order = np.empty(pairs, np.int64)
-    counts = np.empty(_BUCKETS, np.int64)
-    radius = np.empty(pairs, np.float64)
     for p in range(pairs):
         u[p] = uniform(base, salts[p])
-    _bucket_order(u, order, counts)
+    _bucket_order(u[:pairs], order, counts)
     for q in range(pairs):
         p = order[q]
         radius[p] = math.sqrt(-2.0 * math.log1p(-np.float64(u[p])))
     for p in range(pairs):
         u[p] = uniform(base, salts[pairs + p])
-    _bucket_order(u, order, counts)
+    _bucket_order(u[:pairs], order, counts)
     for q in range(pairs):
         p = order[q]
-        out[p] = np.float32(radius[p] * math.cos(_TWO_PI * np.float64(u[p])))
-    for q in range(pairs):
-        p = order[q]
+        angle = _TWO_PI * np.float64(u[p])
+        r = radius[p]
+        out[p] = np.float32(r * math.cos(angle))
         if pairs + p < count:
-            out[pairs + p] = np.float32(radius[p] * math.sin(_TWO_PI * np.float64(u[p])))
+            out[pairs + p] = np.float32(r * math.sin(angle))
+
+
+@njit(nogil=True, cache=True)
+def _fill_normal_with(out, base, salts, scratch):
+    """_fill_normal with the caller's scratch (`_normal_scratch(len(out))`) for large fields."""
+    if (out.shape[0] + 1) // 2 >= _SORTED_PAIRS:
+        _fill_normal_sorted(out, base, salts, scratch)
+    else:
+        _fill_normal(out, base, salts)
 
 
 @njit(nogil=True, cache=True)
@@ -134,7 +148,7 @@ def _fill_normal(out, base, salts):
     count = out.shape[0]
     pairs = (count + 1) // 2
     if pairs >= _SORTED_PAIRS:
-        _fill_normal_sorted(out, base, salts)
+        _fill_normal_sorted(out, base, salts, _normal_scratch(count))
         return
     for p in range(pairs):
         u1 = np.float64(uniform(base, salts[p]))
@@ -494,8 +508,9 @@ def _snow_kernel(src, dst, p, zoom_tables, dy, dx, wt, bases, salts, start, stop
     blurred = np.empty((1, H, W), np.float32)
     hrows = np.empty((H, W), np.float32)
     acc = np.empty(W, np.float32)
+    scratch = _normal_scratch(H * W)
     for s in range(start, stop):
-        _fill_normal(field, bases[s], salts)
+        _fill_normal_with(field, bases[s], salts, scratch)
         for y in range(H):
             for x in range(W):
                 layer[0, y, x] = loc + scale * field[y * W + x]
@@ -792,9 +807,10 @@ def _spatter_kernel(src, dst, p, colour, luma, wl, wm, box, emboss, mud, bases, 
     lut = np.empty(256, np.float32)
     limit = 20
     far = np.int64(1) << 40
+    scratch = _normal_scratch(H * W)
     for s in range(start, stop):
         _load(src[s], img)
-        _fill_normal(field, bases[s], salts)
+        _fill_normal_with(field, bases[s], salts, scratch)
         for y in range(H):
             for x in range(W):
                 liquid[0, y, x] = loc + scale * field[y * W + x]
@@ -1105,13 +1121,14 @@ def _noise_kernel(src, dst, c, kind, bases, salts, given, start, stop):
     field = np.empty(C * H * W, np.float32)
     half = np.float32(0.5 * c)
     whole = np.float32(c)
+    scratch = _normal_scratch(C * H * W if kind != 2 and given.shape[0] == 0 else 0)
     for s in range(start, stop):
         if given.shape[0] > 0:
             field[:] = given[s - start]
         elif kind == 2:
             _fill_uniform(field, bases[s], salts)
         else:
-            _fill_normal(field, bases[s], salts)
+            _fill_normal_with(field, bases[s], salts, scratch)
         for ch in range(C):
             for y in range(H):
                 for x in range(W):
