@@ -412,9 +412,10 @@ def _gather_row(flat_src, flat_dst, row, index, fill, packed, gathered):
 
 
 @njit(nogil=True, cache=True)
-def _nearest_narrow(src, dst, rescaled, fill, index):
-    """`affine_nearest` for narrow images, pixel by pixel: per row one vector loop of flat indices and one
-    gather per channel. Below 64 columns the shortcuts' extra loops per row cost more than they save."""
+def _nearest_narrow(src, dst, rescaled, fill, ints):
+    """`affine_nearest` for narrow images, pixel by pixel: per row one vector loop of flat indices (into
+    ints[3], indexed in place: a view would cost each small image) and one gather per channel. Below 64
+    columns the shortcuts' extra loops per row cost more than they save."""
     c, h, w = src.shape
     half_w = np.float32(w * 0.5)
     half_h = np.float32(h * 0.5)
@@ -436,14 +437,14 @@ def _nearest_narrow(src, dst, rescaled, fill, index):
             sx = np.rint(fma32(gx + _F1, half_w, -_HALF))
             sy = np.rint(fma32(gy + _F1, half_h, -_HALF))
             inside = (sx >= _F0) & (sx < fw) & (sy >= _F0) & (sy < fh)
-            index[x] = np.int32(sy * fw + sx) if inside else np.int32(-1)
+            ints[3, x] = np.int32(sy * fw + sx) if inside else np.int32(-1)
         row = y * w
         for ch in range(c):
             s = flat_src[ch]
             d = flat_dst[ch]
             outside = fill[ch]
             for x in range(w):
-                j = index[x]
+                j = ints[3, x]
                 d[row + x] = s[j] if j >= 0 else outside
 
 
@@ -452,7 +453,7 @@ def affine_nearest(src, dst, rescaled, fill, ints, floats, packed, words):
     """`nearest` with its scratch taken from `buffers`' rows: index ints[3], columns ints[5], products
     floats[4:6], gathered words[4] (views made only where used: each costs small images)."""
     if src.shape[2] < 64:
-        _nearest_narrow(src, dst, rescaled, fill, ints[3])
+        _nearest_narrow(src, dst, rescaled, fill, ints)
         return
     nearest(src, dst, rescaled, fill, ints[3], ints[5], floats[4:6], packed, words[4])
 
