@@ -93,7 +93,7 @@ def glass_blur(x: torch.Tensor, c: tuple[float, int, int], ctx: Context) -> torc
 
 
 @functools.lru_cache(maxsize=32)
-def _disk_kernel(radius: float, alias_blur: float) -> torch.Tensor:
+def disk_kernel(radius: float, alias_blur: float) -> torch.Tensor:
     """The references' `disk`: an aliased disk, normalised, smoothed by cv2.GaussianBlur (3x3, or 5x5 past 8).
 
     The zero border of the kernel is cropped, which changes no output value. A CPU tensor, cached: not to
@@ -118,8 +118,8 @@ def _disk_kernel(radius: float, alias_blur: float) -> torch.Tensor:
 
 @functools.lru_cache(maxsize=32)
 def _disk_taps(radius: float, alias_blur: float) -> Kernel2d:
-    """`_disk_kernel`'s taps, for `correlate2d`."""
-    return Kernel2d.of(_disk_kernel(radius, alias_blur))
+    """`disk_kernel`'s taps, for `correlate2d`."""
+    return Kernel2d.of(disk_kernel(radius, alias_blur))
 
 
 def defocus_blur(x: torch.Tensor, c: tuple[float, float], ctx: Context) -> torch.Tensor:

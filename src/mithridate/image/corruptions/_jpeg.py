@@ -48,10 +48,10 @@ CHROMA_TABLE = (
 )  # fmt: skip
 
 _SCALE_BITS = 16
-_HALF = 1 << (_SCALE_BITS - 1)
+ROUNDING_HALF = 1 << (_SCALE_BITS - 1)
 
 
-def _fix(value: float) -> int:
+def fixed_point(value: float) -> int:
     return int(value * (1 << _SCALE_BITS) + 0.5)
 
 
@@ -62,7 +62,7 @@ def quantization_table(base: tuple[int, ...], quality: int) -> list[int]:
     return [min(max((b * scale + 50) // 100, 1), 255) for b in base]
 
 
-def _dct_matrix(device: torch.device) -> torch.Tensor:
+def dct_matrix(device: torch.device) -> torch.Tensor:
     """The orthonormal 8-point DCT-II, D[u, k] = C(u) / 2 cos((2k + 1) u pi / 16)."""
     rows = []
     for u in range(8):
@@ -83,7 +83,7 @@ def _transform(blocks: torch.Tensor, dim: int, matrix: torch.Tensor) -> torch.Te
 def _code_plane(plane: torch.Tensor, table: list[int]) -> torch.Tensor:
     """DCT, quantise, dequantise and inverse-DCT an integer plane (N, h, w), h and w multiples of 8."""
     n, height, width = plane.shape
-    dct = _dct_matrix(plane.device)
+    dct = dct_matrix(plane.device)
     blocks = (plane.to(torch.float32) - 128.0).view(n, height // 8, 8, width // 8, 8)
     coef = _transform(_transform(blocks, 2, dct), 4, dct)
     step = constant(tuple(table), torch.float32, plane.device).view(1, 1, 8, 1, 8)
@@ -114,18 +114,18 @@ def _upsample(plane: torch.Tensor) -> torch.Tensor:
 
 
 def _rgb_to_ycc(r: torch.Tensor, g: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, ...]:
-    offset = (128 << _SCALE_BITS) + _HALF - 1
-    y = (_fix(0.299) * r + _fix(0.587) * g + _fix(0.114) * b + _HALF) >> _SCALE_BITS
-    cb = (-_fix(0.16874) * r - _fix(0.33126) * g + _fix(0.5) * b + offset) >> _SCALE_BITS
-    cr = (_fix(0.5) * r - _fix(0.41869) * g - _fix(0.08131) * b + offset) >> _SCALE_BITS
+    offset = (128 << _SCALE_BITS) + ROUNDING_HALF - 1
+    y = (fixed_point(0.299) * r + fixed_point(0.587) * g + fixed_point(0.114) * b + ROUNDING_HALF) >> _SCALE_BITS
+    cb = (-fixed_point(0.16874) * r - fixed_point(0.33126) * g + fixed_point(0.5) * b + offset) >> _SCALE_BITS
+    cr = (fixed_point(0.5) * r - fixed_point(0.41869) * g - fixed_point(0.08131) * b + offset) >> _SCALE_BITS
     return y, cb, cr
 
 
 def _ycc_to_rgb(y: torch.Tensor, cb: torch.Tensor, cr: torch.Tensor) -> torch.Tensor:
     cb, cr = cb - 128, cr - 128
-    r = y + ((_fix(1.402) * cr + _HALF) >> _SCALE_BITS)
-    g = y + ((-_fix(0.34414) * cb + _HALF - _fix(0.71414) * cr) >> _SCALE_BITS)
-    b = y + ((_fix(1.772) * cb + _HALF) >> _SCALE_BITS)
+    r = y + ((fixed_point(1.402) * cr + ROUNDING_HALF) >> _SCALE_BITS)
+    g = y + ((-fixed_point(0.34414) * cb + ROUNDING_HALF - fixed_point(0.71414) * cr) >> _SCALE_BITS)
+    b = y + ((fixed_point(1.772) * cb + ROUNDING_HALF) >> _SCALE_BITS)
     return torch.stack([r, g, b], dim=1).clamp_(0, 255)
 
 

@@ -684,11 +684,11 @@ _GUIDE_BUCKETS = 256
 
 def _shot_tables(c: float) -> tuple[np.ndarray, np.ndarray]:
     """The Poisson CDF rows of the 256 uint8 levels at rate scale c, and their guide table (cached per c)."""
-    from ._noise import _poisson_cdf
+    from ._noise import poisson_cdf
 
     tables = _GUIDES.get(c)
     if tables is None:
-        cdf = _poisson_cdf(c, torch.device("cpu"))[::16].contiguous().numpy()  # the rows of the uint8 levels
+        cdf = poisson_cdf(c, torch.device("cpu"))[::16].contiguous().numpy()  # the rows of the uint8 levels
         thresholds = np.arange(_GUIDE_BUCKETS + 1, dtype=np.float64) / _GUIDE_BUCKETS
         guide = np.stack([np.searchsorted(row, thresholds, side="right") for row in cdf]).astype(np.int64)
         if len(_GUIDES) >= 8:
@@ -910,15 +910,15 @@ def _spatter_kernel(src, dst, p, colour, luma, wl, wm, box, emboss, mud, bases, 
 
 
 def _spatter(src: np.ndarray, dst: np.ndarray, c: tuple, ctx: Context) -> None:
-    from ._spatter import _BOX3, _EMBOSS, _LUMA, _MUD, _WATER, _overlay
+    from ._spatter import BOX3, EMBOSS, LUMA, MUD, WATER, overlay
 
     loc, scale, sigma, threshold, strength, mud = c
     n, channels, height, width = src.shape
     like = torch.zeros(1, dtype=torch.float32)
-    colour = _overlay(_MUD, channels, like).flatten().numpy() if mud else np.array(_WATER, dtype=np.float32)
-    luma = np.array(_LUMA, dtype=np.float32)
-    box = np.array(_BOX3, dtype=np.float32)
-    emboss = np.array(_EMBOSS, dtype=np.float32)
+    colour = overlay(MUD, channels, like).flatten().numpy() if mud else np.array(WATER, dtype=np.float32)
+    luma = np.array(LUMA, dtype=np.float32)
+    box = np.array(BOX3, dtype=np.float32)
+    emboss = np.array(EMBOSS, dtype=np.float32)
     wl = _gauss(sigma)
     wm = _gauss(strength) if mud else wl
     p = np.array([loc, scale, threshold, strength], dtype=np.float32)
@@ -1080,18 +1080,19 @@ def _jpeg_kernel(src, dst, luma_table, chroma_table, dct, idct, start, stop):
 
 
 def _jpeg(src: np.ndarray, dst: np.ndarray, quality: int, ctx: Context) -> None:
-    from ._jpeg import _HALF as HALF
-    from ._jpeg import CHROMA_TABLE, LUMA_TABLE, _dct_matrix, _fix, quantization_table
+    from ._jpeg import CHROMA_TABLE, LUMA_TABLE, dct_matrix, fixed_point, quantization_table
+    from ._jpeg import ROUNDING_HALF as HALF
 
     assert (
         HALF == 1 << 15
-        and [_fix(v) for v in (0.299, 0.587, 0.114, 0.16874, 0.33126, 0.5)] == [19595, 38470, 7471, 11059, 21709, 32768]
-        and [_fix(v) for v in (0.41869, 0.08131, 1.402, 0.34414, 0.71414, 1.772)]
+        and [fixed_point(v) for v in (0.299, 0.587, 0.114, 0.16874, 0.33126, 0.5)]
+        == [19595, 38470, 7471, 11059, 21709, 32768]
+        and [fixed_point(v) for v in (0.41869, 0.08131, 1.402, 0.34414, 0.71414, 1.772)]
         == [27439, 5329, 91881, 22554, 46802, 116130]
     )
     luma = np.array(quantization_table(LUMA_TABLE, quality), dtype=np.float32).reshape(8, 8)
     chroma = np.array(quantization_table(CHROMA_TABLE, quality), dtype=np.float32).reshape(8, 8)
-    dct = _dct_matrix(torch.device("cpu")).numpy()
+    dct = dct_matrix(torch.device("cpu")).numpy()
     idct = np.ascontiguousarray(dct.T)
     _split(len(src), lambda a, b: _jpeg_kernel(src, dst, luma, chroma, dct, idct, a, b))
 
@@ -1267,16 +1268,16 @@ def _saturate(src: np.ndarray, dst: np.ndarray, c: tuple, ctx: Context) -> None:
 
 def _box_table(size_in: int, size_out: int) -> tuple[np.ndarray, np.ndarray]:
     """Pillow's BOX taps (size_out, taps) as _pil_resize does them: input index and 22-bit fixed-point weight."""
-    from ._pil_resize import _PRECISION_BITS, _box_taps
+    from ._pil_resize import PRECISION_BITS, box_taps
 
-    taps = _box_taps(size_in, size_out)
+    taps = box_taps(size_in, size_out)
     width = max(len(t) for t in taps)
     index = np.zeros((size_out, width), np.int64)
     weight = np.zeros((size_out, width), np.int32)
     for o, pairs in enumerate(taps):
         for k, (i, w) in enumerate(pairs):
             index[o, k] = i
-            weight[o, k] = math.floor(w * (1 << _PRECISION_BITS) + 0.5)
+            weight[o, k] = math.floor(w * (1 << PRECISION_BITS) + 0.5)
     return index, weight
 
 
@@ -1367,15 +1368,15 @@ def _transposed(tables: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.n
 
 
 def _pixelate(src: np.ndarray, dst: np.ndarray, c: float, ctx: Context) -> None:
-    from ._pil_resize import _nearest_index
+    from ._pil_resize import nearest_index
 
     height, width = src.shape[2:]
     small_h, small_w = max(1, int(height * c)), max(1, int(width * c))
     down = (*_transposed(_box_table(width, small_w)), *_box_table(height, small_h))
     nearest = ctx.table != "cifar"
     if nearest:
-        ix = _nearest_index(small_w, width, torch.device("cpu")).numpy()[:, None]
-        iy = _nearest_index(small_h, height, torch.device("cpu")).numpy()[:, None]
+        ix = nearest_index(small_w, width, torch.device("cpu")).numpy()[:, None]
+        iy = nearest_index(small_h, height, torch.device("cpu")).numpy()[:, None]
         up = (ix, np.ones_like(ix), iy, np.ones_like(iy))
     else:
         up = (*_transposed(_box_table(small_w, width)), *_box_table(small_h, height))
@@ -1433,9 +1434,9 @@ def _defocus_kernel(src, dst, rh, rw, ti, tj, tk, start, stop):
 
 
 def _defocus(src: np.ndarray, dst: np.ndarray, c: tuple, ctx: Context) -> None:
-    from ._blur import _disk_kernel
+    from ._blur import disk_kernel
 
-    kernel = _disk_kernel(*c).numpy()
+    kernel = disk_kernel(*c).numpy()
     ti, tj = np.nonzero(kernel)  # row-major: raster order
     tk = np.ascontiguousarray(kernel[ti, tj], dtype=np.float32)
     rh, rw = kernel.shape[0] // 2, kernel.shape[1] // 2
@@ -1690,7 +1691,7 @@ def _frost_kernel(
 
 
 def _frost(src: np.ndarray, dst: np.ndarray, c: tuple, ctx: Context) -> None:
-    from ._textures import _LUMA, FROST_PHOTOS
+    from ._textures import FROST_PHOTOS, LUMA
 
     n, _, height, width = src.shape
     photo = ctx.integers(0, len(FROST_PHOTOS), 1)[:, 0]
@@ -1698,7 +1699,7 @@ def _frost(src: np.ndarray, dst: np.ndarray, c: tuple, ctx: Context) -> None:
     shifts = torch.tensor([p[1] for p in FROST_PHOTOS])[photo]
     spreads = torch.tensor([p[2] for p in FROST_PHOTOS])[photo]
     offset = ctx.normal(1, 1)[:, 0] * shifts
-    luma = torch.tensor(_LUMA).expand(n, 3)
+    luma = torch.tensor(LUMA).expand(n, 3)
     colours = torch.cat([means + offset[:, None], spreads, luma], dim=1).to(torch.float32).numpy()
     side = max(height, width)
     ys = (torch.linspace(-1.0, 1.0, height) * (height / side / math.sqrt(2.0))).numpy()

@@ -47,13 +47,13 @@ def shot_noise(x: torch.Tensor, c: float, ctx: Context) -> torch.Tensor:
 
     Each value's uniform draw is inverted through the Poisson CDF of its rate: the count is the number of
     CDF entries at or below it, found by a binary search of fixed length in its rate's row. The rows of
-    every rate on the grid are tabulated once per c and device (`_poisson_cdf`), so no call reads the
+    every rate on the grid are tabulated once per c and device (`poisson_cdf`), so no call reads the
     device back to see which rates are present, and the cost does not grow with c. Inversion with common
     uniforms makes the counts monotone in the rate. The comparisons are those of the compiled CPU kernel.
     """
     u = ctx.field(0, tuple(x.shape[1:]), normal=False).to(torch.float64)
     level = torch.round(x.clamp(0, 1) * _RATE_LEVELS).to(torch.int64)
-    cdf = _poisson_cdf(c, x.device)
+    cdf = poisson_cdf(c, x.device)
     size = cdf.shape[1]
     row = level * size
     cdf = cdf.flatten()
@@ -68,7 +68,7 @@ def shot_noise(x: torch.Tensor, c: float, ctx: Context) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=8)
-def _poisson_cdf(c: float, device: torch.device) -> torch.Tensor:
+def poisson_cdf(c: float, device: torch.device) -> torch.Tensor:
     """The Poisson CDFs (levels, size) float64 of the rates j * c / `_RATE_LEVELS`, j = 0.._RATE_LEVELS,
     over counts 0..size-1, P(count >= size) < 1e-25 for each; on `device`, cached (26 MB at c = 500)."""
     rates = torch.arange(_RATE_LEVELS + 1, dtype=torch.float64) * (c / _RATE_LEVELS)

@@ -14,10 +14,10 @@ import torch
 
 __all__ = ["resize_box", "resize_nearest"]
 
-_PRECISION_BITS = 32 - 8 - 2
+PRECISION_BITS = 32 - 8 - 2
 
 
-def _box_taps(size_in: int, size_out: int) -> list[list[tuple[int, float]]]:
+def box_taps(size_in: int, size_out: int) -> list[list[tuple[int, float]]]:
     """Per output pixel, (input index, weight) pairs of Pillow's BOX filter (precompute_coeffs)."""
     scale = size_in / size_out
     filterscale = max(scale, 1.0)
@@ -39,7 +39,7 @@ def _box_taps(size_in: int, size_out: int) -> list[list[tuple[int, float]]]:
 @functools.lru_cache(maxsize=128)
 def _box_tables(size_in: int, size_out: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """The box filter's input indices (int64) and weights (float64), (taps, size_out), on `device`, once."""
-    taps = _box_taps(size_in, size_out)
+    taps = box_taps(size_in, size_out)
     width = max(len(t) for t in taps)
     index = torch.zeros((width, size_out), dtype=torch.int64)
     weight = torch.zeros((width, size_out), dtype=torch.float64)
@@ -60,11 +60,11 @@ def _apply_box(x: torch.Tensor, dim: int, size_out: int, integral: bool) -> torc
     if integral:
         # x holds integers 0..255: Pillow's fixed point, sum + half, shifted, clipped. The weights of an
         # output sum to 2^22, so every partial sum stays under 2^31: int32 is exact.
-        fixed = torch.floor(weight * (1 << _PRECISION_BITS) + 0.5).to(torch.int32)
-        total = torch.full_like(x.index_select(dim, index[0]), 1 << (_PRECISION_BITS - 1))
+        fixed = torch.floor(weight * (1 << PRECISION_BITS) + 0.5).to(torch.int32)
+        total = torch.full_like(x.index_select(dim, index[0]), 1 << (PRECISION_BITS - 1))
         for k in range(width):
             total += x.index_select(dim, index[k]) * fixed[k].view(shape)
-        return (total >> _PRECISION_BITS).clamp_(0, 255)
+        return (total >> PRECISION_BITS).clamp_(0, 255)
     out = torch.zeros_like(x.index_select(dim, index[0]))
     for k in range(width):
         out += x.index_select(dim, index[k]) * weight[k].to(x.dtype).view(shape)
@@ -77,7 +77,7 @@ def resize_box(x: torch.Tensor, height: int, width: int, integral: bool) -> torc
 
 
 @functools.lru_cache(maxsize=128)
-def _nearest_index(size_in: int, size_out: int, device: torch.device) -> torch.Tensor:
+def nearest_index(size_in: int, size_out: int, device: torch.device) -> torch.Tensor:
     """Pillow's ImagingScaleAffine: the position starts at scale / 2 and adds the scale per pixel (doubles)."""
     scale = size_in / size_out
     position = scale * 0.5
@@ -90,5 +90,5 @@ def _nearest_index(size_in: int, size_out: int, device: torch.device) -> torch.T
 
 def resize_nearest(x: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """Pillow `resize((width, height), Image.NEAREST)`: input pixel floor((o + 0.5) * scale)."""
-    x = x.index_select(-1, _nearest_index(x.shape[-1], width, x.device))
-    return x.index_select(-2, _nearest_index(x.shape[-2], height, x.device))
+    x = x.index_select(-1, nearest_index(x.shape[-1], width, x.device))
+    return x.index_select(-2, nearest_index(x.shape[-2], height, x.device))

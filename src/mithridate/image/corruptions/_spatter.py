@@ -26,14 +26,14 @@ from ._filters import Kernel2d, correlate2d, gaussian_blur, pad
 
 __all__ = ["spatter"]
 
-_WATER = (175 / 255.0, 238 / 255.0, 238 / 255.0)
-_MUD = (63 / 255.0, 42 / 255.0, 20 / 255.0)
-_LUMA = (0.2989, 0.587, 0.114)
+WATER = (175 / 255.0, 238 / 255.0, 238 / 255.0)
+MUD = (63 / 255.0, 42 / 255.0, 20 / 255.0)
+LUMA = (0.2989, 0.587, 0.114)
 _TG22 = int(0.4142135623730950488016887242097 * (1 << 15) + 0.5)
-_EMBOSS = ((-2.0, -1.0, 0.0), (-1.0, 1.0, 1.0), (0.0, 1.0, 2.0))
-_BOX3 = ((1 / 9,) * 3,) * 3
-_EMBOSS_KERNEL = Kernel2d.of(np.array(_EMBOSS, dtype=np.float32))  # float32, as cv2's kernels
-_BOX3_KERNEL = Kernel2d.of(np.array(_BOX3, dtype=np.float32))
+EMBOSS = ((-2.0, -1.0, 0.0), (-1.0, 1.0, 1.0), (0.0, 1.0, 2.0))
+BOX3 = ((1 / 9,) * 3,) * 3
+_EMBOSS_KERNEL = Kernel2d.of(np.array(EMBOSS, dtype=np.float32))  # float32, as cv2's kernels
+_BOX3_KERNEL = Kernel2d.of(np.array(BOX3, dtype=np.float32))
 _FAR = 1e9
 _GROWTH_ROUNDS = 8
 """Rounds of hysteresis growth between two checks for a fixpoint, off the CPU."""
@@ -113,10 +113,10 @@ def _equalize(image: torch.Tensor) -> torch.Tensor:
     return lut.gather(1, flat).view_as(image)
 
 
-def _overlay(colour: tuple[float, float, float], channels: int, like: torch.Tensor) -> torch.Tensor:
+def overlay(colour: tuple[float, float, float], channels: int, like: torch.Tensor) -> torch.Tensor:
     rgb = constant(colour, like.dtype, like.device).view(1, 3, 1, 1)
     if channels == 1:
-        return (rgb * constant(_LUMA, like.dtype, like.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        return (rgb * constant(LUMA, like.dtype, like.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
     return rgb
 
 
@@ -129,7 +129,7 @@ def spatter(x: torch.Tensor, c: tuple, ctx: Context) -> torch.Tensor:
     if mud:
         mask = gaussian_blur((liquid > threshold).to(x.dtype), strength)
         mask = torch.where(mask < 0.8, torch.zeros_like(mask), mask)
-        return x * (1.0 - mask) + _overlay(_MUD, channels, x) * mask
+        return x * (1.0 - mask) + overlay(MUD, channels, x) * mask
     layer = torch.floor(liquid * 255.0).clamp_(0, 255)  # uint8 (the reference would wrap above 1: never reached)
     edges = _canny(layer, 50, 150)
     dist = _distance(edges, 20)
@@ -139,7 +139,7 @@ def spatter(x: torch.Tensor, c: tuple, ctx: Context) -> torch.Tensor:
     dist = correlate2d(dist, _BOX3_KERNEL, "reflect101")
     m = layer * dist
     m = m / m.amax(dim=(1, 2, 3), keepdim=True).clamp(min=1e-12) * strength
-    paint = (m.to(x.dtype) * _overlay(_WATER, 3, x)).clamp(0.0, 1.0)
+    paint = (m.to(x.dtype) * overlay(WATER, 3, x)).clamp(0.0, 1.0)
     if channels == 1:
-        paint = (paint * constant(_LUMA, x.dtype, x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        paint = (paint * constant(LUMA, x.dtype, x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
     return x + paint

@@ -63,7 +63,7 @@ FROST_PHOTOS: tuple[tuple[tuple[float, float, float], float, tuple[float, float,
     ((144.0, 159.0, 171.0), 9.5, (26.0, 26.0, 27.0)),
     ((103.0, 114.0, 126.0), 15.0, (35.0, 35.0, 34.0)),
 )
-_LUMA = (0.2989, 0.587, 0.114)  # the rgb2gray weights imagecorruptions uses for gray images
+LUMA = (0.2989, 0.587, 0.114)  # the rgb2gray weights imagecorruptions uses for gray images
 
 
 def _spread(field: torch.Tensor) -> torch.Tensor:
@@ -134,6 +134,6 @@ def frost_layer(ctx: Context, slot: int, channels: int, height: int, width: int)
     rgb = (means + offset[:, None])[:, :, None, None] + spreads[:, :, None, None] * texture
     rgb = rgb.clamp(0.0, 255.0)
     if channels == 1:
-        luma = constant(_LUMA, torch.float32, device).view(1, 3, 1, 1)
+        luma = constant(LUMA, torch.float32, device).view(1, 3, 1, 1)
         return (rgb * luma).sum(dim=1, keepdim=True)
     return rgb
