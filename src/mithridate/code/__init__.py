@@ -6,7 +6,7 @@ rewrites and labelled injected bugs for Python (tokenize, ast, symtable), token-
 from .catalog import CODE_OPS, CODE_TA_OPS
 from .ops import CodeOp, SampleDraws
 from .policies import CodePlan, CodePolicy, CodeTrivialAugment, EditedCode, OpPolicy
-from .policy_string import POLICY_NAMES, format_code_policy, parse_code_policy
+from .policy_string import POLICY_NAMES, parse_code_policy
 from .python.source import CodeSyntaxError, PythonSource, read_python
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
     "OpPolicy",
     "PythonSource",
     "SampleDraws",
-    "format_code_policy",
     "parse_code_policy",
     "read_python",
 ]

@@ -25,7 +25,7 @@ from .catalog import CODE_OPS, CODE_TA_OPS
 from .ops import CodeOp
 from .policies import KEY_LETTERS, CodePolicy, CodeTrivialAugment, OpPolicy
 
-__all__ = ["POLICY_NAMES", "format_code_policy", "parse_code_policy"]
+__all__ = ["POLICY_NAMES", "parse_code_policy"]
 
 
 def _flag(value: str) -> bool:
@@ -101,9 +101,3 @@ def parse_code_policy(text: str, *, seed: int | None = None, **kwargs: Any) -> C
             raise ValueError(f"policy: unknown code ops {unknown} in {text!r}; expected some of {', '.join(CODE_OPS)}")
         return CodeTrivialAugment([CODE_OPS[name]() for name in names], seed=seed, **kwargs)
     return OpPolicy(CODE_OPS[head](**args), seed=seed, **kwargs)
-
-
-def format_code_policy(policy: CodePolicy) -> str:
-    """The policy string of a code policy (defaults omitted): `str(policy)`, which writes it (a scheduled dose is not
-    part of the string)."""
-    return str(policy)

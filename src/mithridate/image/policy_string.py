@@ -19,7 +19,7 @@ from typing import Any
 from ..dose import Dose
 from .policies import AUTOAUGMENT_POLICIES, AugMix, AutoAugment, Policy, RandAugment, TrivialAugmentWide
 
-__all__ = ["POLICY_CLASSES", "format_policy", "parse_policy"]
+__all__ = ["POLICY_CLASSES", "parse_policy"]
 
 POLICY_CLASSES: dict[str, type[Policy]] = {
     cls.name: cls for cls in (TrivialAugmentWide, RandAugment, AutoAugment, AugMix)
@@ -120,9 +120,3 @@ def parse_policy(text: str, **kwargs: Any) -> Policy:
         if name in kwargs:
             raise ValueError(f"policy: {name} is set both in {text!r} and as an argument; choose one")
     return POLICY_CLASSES[head](**args, **kwargs)
-
-
-def format_policy(policy: Policy) -> str:
-    """The policy string of a policy (defaults omitted): `str(policy)`, which writes it (a scheduled dose is not
-    part of the string)."""
-    return str(policy)

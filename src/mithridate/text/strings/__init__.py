@@ -12,7 +12,7 @@ from ._units import DEFAULT_PROTECTED
 from .corruptions import SEVERITY_RATES, TEXT_CORRUPTIONS, TEXT_SEVERITIES, corrupt_text, corrupt_text_with_edits
 from .ops import OPS, TextOp
 from .policies import POLICIES, OpPolicy, TextPlan, TextPolicy, TextTrivialAugment
-from .policy_string import format_text_policy, parse_text_policy
+from .policy_string import parse_text_policy
 
 __all__ = [
     "DEFAULT_PROTECTED",
@@ -34,7 +34,6 @@ __all__ = [
     "apply_edits",
     "corrupt_text",
     "corrupt_text_with_edits",
-    "format_text_policy",
     "keyboard_neighbours",
     "map_span",
     "misspellings",

@@ -20,7 +20,7 @@ from typing import Any
 from ...dose import Dose
 from .policies import POLICIES, TextPolicy
 
-__all__ = ["format_text_policy", "parse_text_policy"]
+__all__ = ["parse_text_policy"]
 
 
 def _ops(value: str) -> tuple[str, ...]:
@@ -80,9 +80,3 @@ def parse_text_policy(text: str, *, seed: int | None = None, **kwargs: Any) -> T
         if name in kwargs:
             raise ValueError(f"policy: {name} is set both in {text!r} and as an argument; choose one")
     return POLICIES[head](**args, **kwargs, seed=seed)
-
-
-def format_text_policy(policy: TextPolicy) -> str:
-    """The policy string of a text policy (defaults omitted): `str(policy)`, which writes it (a scheduled dose is
-    not part of the string)."""
-    return str(policy)

@@ -6,7 +6,7 @@ and ELECTRA's random replacement (`RandomReplacement`); policy strings (`mlm-s0.
 from .batch import TokenBatch, TokenVocab, as_vocab, word_ids_from_offsets
 from .collate import TokenCollator
 from .policies import DenoisingNoise, MaskedLM, RandomReplacement, SpanCorruption, TextInfilling, TokenPlan, TokenPolicy
-from .policy_string import TOKEN_POLICIES, format_token_policy, parse_token_policy
+from .policy_string import TOKEN_POLICIES, parse_token_policy
 
 __all__ = [
     "TOKEN_POLICIES",
@@ -21,7 +21,6 @@ __all__ = [
     "TokenPolicy",
     "TokenVocab",
     "as_vocab",
-    "format_token_policy",
     "parse_token_policy",
     "word_ids_from_offsets",
 ]

@@ -22,7 +22,7 @@ from typing import Any
 from ...dose import Dose
 from .policies import TOKEN_POLICIES, TokenPolicy
 
-__all__ = ["TOKEN_POLICIES", "format_token_policy", "parse_token_policy"]
+__all__ = ["TOKEN_POLICIES", "parse_token_policy"]
 
 _DOSE_KEYS = {"p": "dose probability", "s": "dose strength"}
 _REPLACE_LENGTH = {"1": 1, "0": 0, "all": -1}
@@ -84,9 +84,3 @@ def parse_token_policy(text: str, **kwargs: Any) -> TokenPolicy:
         if name in kwargs and name not in preset:
             raise ValueError(f"policy: {name} is set both in {text!r} and as an argument; choose one")
     return cls(**{**args, **kwargs})
-
-
-def format_token_policy(policy: TokenPolicy) -> str:
-    """The policy string of a token policy: `str(policy)`, which writes the nearest preset, then the differing
-    parameters and the dose."""
-    return str(policy)
