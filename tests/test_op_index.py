@@ -18,9 +18,23 @@ DOCS = Path(__file__).resolve().parents[1] / "docs" / "op-index.md"
 TRITON = importlib.util.find_spec("triton") is not None
 
 
+def _expand(dotted: str) -> list[str]:
+    """The names a dotted name with `[a|b]` alternatives stands for, one per alternative."""
+    match = re.search(r"\[([^]]*\|[^]]*)\]", dotted)
+    if match is None:
+        return [dotted]
+    head, tail = dotted[: match.start()], dotted[match.end() :]
+    return [name for key in match.group(1).split("|") for name in _expand(f"{head}[{key}]{tail}")]
+
+
 def _resolve(dotted: str) -> object:
     """The object a dotted name of the index names: a module's attribute path, then `[key]` table lookups
-    (`OPS[name]` finds the spec of that name, `[a|b]` each of several keys)."""
+    (`OPS[name]` finds the spec of that name); a name with `[a|b]` must resolve for each alternative."""
+    resolved = [_resolve_one(name) for name in _expand(dotted)]
+    return resolved[0]
+
+
+def _resolve_one(dotted: str) -> object:
     path, *keys = re.split(r"\[", dotted)
     keys = [key.rstrip("]") for key in keys]
     parts = path.split(".")
@@ -38,10 +52,14 @@ def _resolve(dotted: str) -> object:
         if isinstance(target, tuple):  # the op table: a spec by name
             (target,) = [spec for spec in target if spec.name == key]
         else:
-            values = [target[k] for k in key.split("|")]
-            assert all(v is not None for v in values)
-            target = values[0]
+            target = target[key]
     return target
+
+
+def test_alternatives_are_each_resolved():
+    assert _expand("a.B[x|y][z]") == ["a.B[x][z]", "a.B[y][z]"]
+    with pytest.raises(KeyError):
+        _resolve("mithridate.image.corruptions.PARAMS[cifar|nowhere][fog]")
 
 
 def test_every_op_and_corruption_has_one_home():
