@@ -13,14 +13,14 @@ separable filters, `lerp` in bilinear sampling), and the same algorithms where t
 library (Canny, equalizeHist, libjpeg's fixed point and float DCTs, Pillow's BOX filter). Most give the
 same bytes as the torch path; what can differ, by one level on a few values in ten thousand:
 
-- normal draws hashed here: Box-Muller through libm's log1p, sqrt, cos and sin instead of torch's
-  vectorised ones (the last bits of a float64, rarely of the float32 draw); gaussian and speckle noise of
-  small images take their normal field from torch (`_TORCH_NORMALS`), the same bytes;
+- normal draws hashed here: Box-Muller in float64 through `vmath`'s log, sin and cos (equal in float32 to
+  libm's on every uniform, tests/test_vmath.py) instead of torch's vectorised ones (the last bits of a
+  float64, rarely of the float32 draw);
 - zoom_blur and snow's zoom: torch's bilinear upsampling rounds its weighted sums in an order not
   reproduced here;
 - defocus_blur: a direct sum over the kernel's taps where torch uses an FFT for wide kernels;
-- frost: the texture's spreads are accumulated in float64 and its exp and bicubic weights come from libm
-  and numpy.
+- frost: the texture's spreads are accumulated in float64, its exp is `vmath`'s (correctly rounded to
+  float32) and its bicubic weights come from numpy.
 
 tests/test_corruptions.py bounds the differences (`test_native_path_agrees_with_torch_path`). Only CPU
 uint8 (N, C, H, W) batches with C in {1, 3} take this path; float images and other devices keep the torch
@@ -41,6 +41,9 @@ from ..._backend.fma import fma
 from ..._backend.rng_compiled import base_word, hash32, uniform
 from ..._backend.rng_compiled import salts as draw_salts
 from ..._backend.threads import split
+from ..._backend.vmath import exp as vexp
+from ..._backend.vmath import log as vlog
+from ..._backend.vmath import sincos
 from ._context import Context
 
 __all__ = ["KERNELS", "run"]
@@ -74,90 +77,24 @@ def _fill_uniform(out, base, salts):
         out[d] = uniform(base, salts[d])
 
 
-_BUCKETS = 64
-_SORTED_PAIRS = 4096
-
-
-@njit(nogil=True, cache=True)
-def _bucket_order(u, order, counts):
-    """The indices of u (uniforms in [0, 1)) grouped by which of len(counts) equal intervals holds them."""
-    buckets = counts.shape[0]
-    counts[:] = 0
-    for p in range(u.shape[0]):
-        counts[np.int64(u[p] * np.float32(buckets))] += 1
-    total = 0
-    for b in range(buckets):
-        c = counts[b]
-        counts[b] = total
-        total += c
-    for p in range(u.shape[0]):
-        b = np.int64(u[p] * np.float32(buckets))
-        order[counts[b]] = p
-        counts[b] += 1
-
-
-@njit(nogil=True, cache=True)
-def _normal_scratch(count):
-    """Scratch for _fill_normal_with of `count` values: allocated once per kernel call, not once per image."""
-    pairs = (count + 1) // 2
-    return (np.empty(pairs, np.float32), np.empty(pairs, np.int64), np.empty(pairs, np.float64),
-            np.empty(_BUCKETS, np.int64))  # fmt: skip
-
-
-@njit(nogil=True, cache=True)
-def _fill_normal_sorted(out, base, salts, scratch):
-    """_fill_normal for many pairs: the same values, each libm call made in order of its argument.
-
-    libm's log1p, cos and sin branch on their argument's range; on random arguments those branches are
-    mispredicted (about 40 against 17 ns a pair measured). Grouping the pairs by their uniform (a counting
-    sort in 64 intervals) and computing in that order changes no value, only the order of the work.
-    """
-    u, order, radius, counts = scratch
-    count = out.shape[0]
-    pairs = (count + 1) // 2
-    for p in range(pairs):
-        u[p] = uniform(base, salts[p])
-    _bucket_order(u[:pairs], order, counts)
-    for q in range(pairs):
-        p = order[q]
-        radius[p] = math.sqrt(-2.0 * math.log1p(-np.float64(u[p])))
-    for p in range(pairs):
-        u[p] = uniform(base, salts[pairs + p])
-    _bucket_order(u[:pairs], order, counts)
-    for q in range(pairs):
-        p = order[q]
-        angle = _TWO_PI * np.float64(u[p])
-        r = radius[p]
-        out[p] = np.float32(r * math.cos(angle))
-        if pairs + p < count:
-            out[pairs + p] = np.float32(r * math.sin(angle))
-
-
-@njit(nogil=True, cache=True)
-def _fill_normal_with(out, base, salts, scratch):
-    """_fill_normal with the caller's scratch (`_normal_scratch(len(out))`) for large fields."""
-    if (out.shape[0] + 1) // 2 >= _SORTED_PAIRS:
-        _fill_normal_sorted(out, base, salts, scratch)
-    else:
-        _fill_normal(out, base, salts)
-
-
 @njit(nogil=True, cache=True)
 def _fill_normal(out, base, salts):
-    """Context.normal: Box-Muller in float64 on pairs (u_p, u_{pairs + p}), cosine then sine halves."""
+    """Context.normal: Box-Muller in float64 on pairs (u_p, u_{pairs + p}), cosine then sine halves.
+
+    ln(1 - u) (1 - u exact: u has 24 bits), the square root and sin/cos are computed in float64 with
+    `vmath`, whose float32 draws equal those through libm's log1p, cos and sin for every uniform
+    (tests/test_vmath.py checks all 2^24), and the loop vectorises."""
     count = out.shape[0]
     pairs = (count + 1) // 2
-    if pairs >= _SORTED_PAIRS:
-        _fill_normal_sorted(out, base, salts, _normal_scratch(count))
-        return
+    both = count - pairs
     for p in range(pairs):
         u1 = np.float64(uniform(base, salts[p]))
         u2 = np.float64(uniform(base, salts[pairs + p]))
-        radius = math.sqrt(-2.0 * math.log1p(-u1))
-        angle = _TWO_PI * u2
-        out[p] = np.float32(radius * math.cos(angle))
-        if pairs + p < count:
-            out[pairs + p] = np.float32(radius * math.sin(angle))
+        radius = math.sqrt(-2.0 * vlog(1.0 - u1) + 0.0)  # + 0.0: u1 = 0 gives +0, as log1p(-0.0)
+        sine, cosine = sincos(_TWO_PI * u2)
+        out[p] = np.float32(radius * cosine)
+        if p < both:
+            out[pairs + p] = np.float32(radius * sine)
 
 
 _SALT_CACHE: dict[tuple[int, int], np.ndarray] = {}
@@ -508,9 +445,8 @@ def _snow_kernel(src, dst, p, zoom_tables, dy, dx, wt, bases, salts, start, stop
     blurred = np.empty((1, H, W), np.float32)
     hrows = np.empty((H, W), np.float32)
     acc = np.empty(W, np.float32)
-    scratch = _normal_scratch(H * W)
     for s in range(start, stop):
-        _fill_normal_with(field, bases[s], salts, scratch)
+        _fill_normal(field, bases[s], salts)
         for y in range(H):
             for x in range(W):
                 layer[0, y, x] = loc + scale * field[y * W + x]
@@ -807,10 +743,9 @@ def _spatter_kernel(src, dst, p, colour, luma, wl, wm, box, emboss, mud, bases, 
     lut = np.empty(256, np.float32)
     limit = 20
     far = np.int64(1) << 40
-    scratch = _normal_scratch(H * W)
     for s in range(start, stop):
         _load(src[s], img)
-        _fill_normal_with(field, bases[s], salts, scratch)
+        _fill_normal(field, bases[s], salts)
         for y in range(H):
             for x in range(W):
                 liquid[0, y, x] = loc + scale * field[y * W + x]
@@ -1114,22 +1049,17 @@ def _noisy(v, d, kind, half, whole):
 
 
 @njit(nogil=True, cache=True)
-def _noise_kernel(src, dst, c, kind, bases, salts, given, start, stop):
-    """gaussian (kind 0: x + c n), speckle (1: x + x (c n)) and impulse noise (2: u < c / 2 -> 0, u < c -> 1).
-
-    The draws are hashed here, or taken from `given` (rows start..stop) when it has rows."""
+def _noise_kernel(src, dst, c, kind, bases, salts, start, stop):
+    """gaussian (kind 0: x + c n), speckle (1: x + x (c n)) and impulse noise (2: u < c / 2 -> 0, u < c -> 1)."""
     _, C, H, W = src.shape
     field = np.empty(C * H * W, np.float32)
     half = np.float32(0.5 * c)
     whole = np.float32(c)
-    scratch = _normal_scratch(C * H * W if kind != 2 and given.shape[0] == 0 else 0)
     for s in range(start, stop):
-        if given.shape[0] > 0:
-            field[:] = given[s - start]
-        elif kind == 2:
+        if kind == 2:
             _fill_uniform(field, bases[s], salts)
         else:
-            _fill_normal_with(field, bases[s], salts, scratch)
+            _fill_normal(field, bases[s], salts)
         for ch in range(C):
             for y in range(H):
                 for x in range(W):
@@ -1137,34 +1067,13 @@ def _noise_kernel(src, dst, c, kind, bases, salts, given, start, stop):
                     dst[s, ch, y, x] = _to_u8(_noisy(v, field[(ch * H + y) * W + x], kind, half, whole))
 
 
-_TORCH_NORMALS = 1 << 14
-"""Normal fields of at most this many values per image are drawn by torch (`Context.normal`, whose
-vectorised Box-Muller on cache-sized blocks beats libm's scalar one there: 48 against 63 us for a 32x32
-RGB image); larger ones are hashed in the kernel (2.9 against 3.5 ms at 224x224, where torch's blocks
-leave the cache). Both give the same draws up to the last bits of float rounding."""
-
-
 def _noise(kind: int) -> Callable[[np.ndarray, np.ndarray, float, Context], None]:
     def apply(src: np.ndarray, dst: np.ndarray, c: float, ctx: Context) -> None:
         count = src[0].size
-        if kind != 2 and count <= _TORCH_NORMALS:
-
-            def body(a: int, b: int) -> None:
-                part = Context(ctx.key, ctx.index[a:b], ctx.base, ctx.integral, ctx.table)
-                given = part.normal(0, count).numpy()
-                _noise_kernel(src, dst, c, kind, _NO_BASES, _NO_SALTS, given, a, b)
-
-            _split(len(src), body)
-            return
         draws = _Draws(ctx, 0, count if kind == 2 else _normal_count(count))
-        none = np.zeros((0, count), np.float32)
-        _split(len(src), lambda a, b: _noise_kernel(src, dst, c, kind, draws.bases, draws.salts, none, a, b))
+        _split(len(src), lambda a, b: _noise_kernel(src, dst, c, kind, draws.bases, draws.salts, a, b))
 
     return apply
-
-
-_NO_BASES = np.zeros(0, np.uint64)
-_NO_SALTS = np.zeros(0, np.uint64)
 
 
 @njit(nogil=True, cache=True)
@@ -1549,7 +1458,7 @@ def _cubic_table(size_in: int, size_out: int) -> tuple[np.ndarray, np.ndarray]:
     return index, weights
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _spread(field):
     """The standard deviation (n - 1) of a field, at least 1e-6, accumulated in float64."""
     H, W = field.shape
@@ -1557,6 +1466,13 @@ def _spread(field):
     for y in range(H):
         for x in range(W):
             total += field[y, x]
+    return _spread_about(field, total)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _spread_about(field, total):
+    """_spread given the field's sum, accumulated in float64 in row-major order (by the loop that wrote it)."""
+    H, W = field.shape
     mean = np.float32(total / (H * W))
     squares = 0.0
     for y in range(H):
@@ -1566,7 +1482,7 @@ def _spread(field):
     return max(np.float32(math.sqrt(squares / max(H * W - 1, 1))), np.float32(1e-6))
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _smooth(grid, out, rows, wrows, cols, wcols, part):
     """_textures._smooth_field: a small grid (g, g) upsampled bicubically into out (H, W), unit spread."""
     H, W = out.shape
@@ -1588,7 +1504,7 @@ def _smooth(grid, out, rows, wrows, cols, wcols, part):
             out[y, x] = out[y, x] / spread
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, error_model="numpy")
 def _frost_kernel(
     src, dst, ab, colours, trig, ys, xs, scales, weights, cubic3, cubic4, bases, salts, offsets, start, stop
 ):
@@ -1599,8 +1515,8 @@ def _frost_kernel(
     smooth = np.empty((H, W), np.float32)
     field = np.empty((H, W), np.float32)
     part = np.empty((4, W), np.float32)
-    first = np.empty(W, np.float32)
-    second = np.empty(W, np.float32)
+    taps = np.empty((4, W), np.int64)
+    tap_weights = np.empty((4, W), np.float32)
     normals = np.empty(salts.shape[0], np.float32)
     a, b = ab[0], ab[1]
     for s in range(start, stop):
@@ -1620,51 +1536,54 @@ def _frost_kernel(
                 _fill_normal(normals[:count], bases[slot, s], salts[offsets[slot] : offsets[slot + 1]])
                 gh, gw = across + 1, along + 1
                 sy, sx = np.float32(gh - 1), np.float32(gw - 1)
+                total = 0.0
                 for y in range(H):
-                    for x in range(W):  # the grid coordinates of a row first: a loop that vectorises
+                    for x in range(W):  # coordinates, taps and weights of a row first: a loop that vectorises
                         gx = xs[x] * cos + ys[y] * sin
                         gy = ys[y] * cos - xs[x] * sin
-                        first[x] = ((gx + _F1) / np.float32(2.0)) * sx
-                        second[x] = ((gy + _F1) / np.float32(2.0)) * sy
-                    for x in range(W):
-                        ix, iy = first[x], second[x]
+                        ix = ((gx + _F1) / np.float32(2.0)) * sx
+                        iy = ((gy + _F1) / np.float32(2.0)) * sy
                         fx0 = np.floor(ix)
                         fy0 = np.floor(iy)
                         x0, y0 = np.int64(fx0), np.int64(fy0)
-                        x1, y1 = x0 + 1, y0 + 1
                         fx1, fy1 = fx0 + _F1, fy0 + _F1
-                        # the four taps in order, a tap outside the grid adding +0 (v is never -0: the same
-                        # sum as skipping it); selects and clamped indices instead of branches
-                        in_x0, in_x1 = 0 <= x0 < gw, 0 <= x1 < gw
-                        in_y0, in_y1 = 0 <= y0 < gh, 0 <= y1 < gh
-                        cx0, cx1 = min(max(x0, 0), gw - 1), min(max(x1, 0), gw - 1)
-                        cy0, cy1 = min(max(y0, 0), gh - 1) * gw, min(max(y1, 0), gh - 1) * gw
-                        t = normals[np.uint64(cy0 + cx0)] * ((fx1 - ix) * (fy1 - iy))
-                        v = _F0 + (t if in_x0 and in_y0 else _F0)
-                        t = normals[np.uint64(cy0 + cx1)] * ((ix - fx0) * (fy1 - iy))
-                        v = v + (t if in_x1 and in_y0 else _F0)
-                        t = normals[np.uint64(cy1 + cx0)] * ((fx1 - ix) * (iy - fy0))
-                        v = v + (t if in_x0 and in_y1 else _F0)
-                        t = normals[np.uint64(cy1 + cx1)] * ((ix - fx0) * (iy - fy0))
-                        field[y, x] = v + (t if in_x1 and in_y1 else _F0)
-                spread = _spread(field)
+                        # a tap outside the grid gets weight 0 at a clamped index: it adds +-0, the same sum
+                        # as skipping it (the sum starts at +0 and is never -0)
+                        in_x0, in_x1 = (x0 >= 0) & (x0 < gw), (x0 >= -1) & (x0 < gw - 1)
+                        in_y0, in_y1 = (y0 >= 0) & (y0 < gh), (y0 >= -1) & (y0 < gh - 1)
+                        taps[0, x] = min(max(x0, 0), gw - 1)
+                        taps[1, x] = min(max(x0 + 1, 0), gw - 1)
+                        taps[2, x] = min(max(y0, 0), gh - 1) * gw
+                        taps[3, x] = min(max(y0 + 1, 0), gh - 1) * gw
+                        w = (fx1 - ix) * (fy1 - iy)
+                        tap_weights[0, x] = w if in_x0 & in_y0 else _F0
+                        w = (ix - fx0) * (fy1 - iy)
+                        tap_weights[1, x] = w if in_x1 & in_y0 else _F0
+                        w = (fx1 - ix) * (iy - fy0)
+                        tap_weights[2, x] = w if in_x0 & in_y1 else _F0
+                        w = (ix - fx0) * (iy - fy0)
+                        tap_weights[3, x] = w if in_x1 & in_y1 else _F0
+                    row = field[y]
+                    for x in range(W):  # the gathers (scalar), the four taps in order from +0
+                        cx0, cx1, cy0, cy1 = taps[0, x], taps[1, x], taps[2, x], taps[3, x]
+                        v = _F0 + normals[np.uint64(cy0 + cx0)] * tap_weights[0, x]
+                        v = v + normals[np.uint64(cy0 + cx1)] * tap_weights[1, x]
+                        v = v + normals[np.uint64(cy1 + cx0)] * tap_weights[2, x]
+                        v = v + normals[np.uint64(cy1 + cx1)] * tap_weights[3, x]
+                        row[x] = v
+                        total += v  # _spread's first pass, in its order
+                spread = _spread_about(field, total)
                 slot += 1
                 _fill_normal(normals[:16], bases[slot, s], salts[offsets[slot] : offsets[slot + 1]])
                 grid = normals[:16].copy().reshape(4, 4)
                 _smooth(grid, smooth, rows, wrows, cols, wcols, part)
                 slot += 1
-                for y in range(H):  # libm's exp in loops of their own, the arithmetic around them vectorised
+                for y in range(H):  # exp correctly rounded to float32 (vmath's in float64); the loop vectorises
                     for x in range(W):
-                        first[x] = -(np.float32(2.0) * smooth[y, x])
                         f = (field[y, x] / spread) / np.float32(0.3)
-                        second[x] = -(f * f)
-                    for x in range(W):
-                        first[x] = np.float32(math.exp(first[x]))
-                    for x in range(W):
-                        second[x] = np.float32(math.exp(second[x]))
-                    for x in range(W):
-                        density = _F1 / (_F1 + first[x])
-                        texture[y, x] = texture[y, x] + weight * density * second[x]
+                        density = _F1 / (_F1 + np.float32(vexp(np.float64(-(np.float32(2.0) * smooth[y, x])))))
+                        streak = np.float32(vexp(np.float64(-(f * f))))
+                        texture[y, x] = texture[y, x] + weight * density * streak
         total = 0.0
         for y in range(H):
             for x in range(W):
