@@ -15,8 +15,6 @@ normal x; `sincos` 0 <= x < 2^19 (the reduction by pi/2 in three parts of 33 bit
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba.core import types
 from numba.extending import intrinsic
@@ -56,6 +54,10 @@ def _divide(typingctx, a, b):  # pragma: no cover - compiled by numba
     return types.float64(types.float64, types.float64), codegen
 
 
+_ROUNDER = 6755399441055744.0  # 1.5 * 2^52: an integer k in [-2^51, 2^51] plus this has k in its low bits
+_TWO52 = 4503599627370496.0  # 2^52
+_TWO52_BITS = 0x4330000000000000  # its bits: 2^52 + j has bits _TWO52_BITS + j for 0 <= j < 2^52
+
 _LN2_HI = 6.93147180369123816490e-01  # 0x3fe62e42 0xfee00000
 _LN2_LO = 1.90821492927058770002e-10  # 0x3dea39ef 0x35793c76
 _INV_LN2 = 1.44269504088896338700e00
@@ -71,14 +73,15 @@ _P5 = 4.13813679705723846039e-08
 def exp(x):
     """e^x (e_exp.c): x = k ln2 + r with |r| <= ln2 / 2, a rational approximation of e^r, then times 2^k."""
     x = min(max(x, -708.0), 709.0)
-    k = math.floor(x * _INV_LN2 + 0.5)
+    k = np.floor(x * _INV_LN2 + 0.5)
     hi = x - k * _LN2_HI
     lo = k * _LN2_LO
     r = hi - lo
     t = r * r
     c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
     y = 1.0 - ((lo - _divide(r * c, 2.0 - c)) - hi)
-    return y * _from_bits((np.int64(np.int32(k)) + 1023) << 52)
+    # 2^k: k + 1.5 * 2^52 holds k in its low bits (no float-to-int64 conversion, which AVX2 lacks)
+    return y * _from_bits((_bits(k + _ROUNDER) + 1023) << 52)
 
 
 _LG1 = 6.666666666666735130e-01
@@ -100,7 +103,7 @@ def log(x):
     high = high & 0x000FFFFF
     i = (high + 0x95F64) & 0x100000
     f = _from_bits(((high | (i ^ 0x3FF00000)) << 32) | (bits & 0xFFFFFFFF)) - 1.0
-    dk = np.float64(k + (i >> 20))
+    dk = _from_bits(_TWO52_BITS + k + (i >> 20) + 2048) - (_TWO52 + 2048.0)  # exact, no int64-to-float
     s = _divide(f, 2.0 + f)
     z = s * s
     w = z * z
@@ -138,7 +141,7 @@ def sincos(x):
     """(sin x, cos x) for 0 <= x < 2^19: x = n pi/2 + (y0 + y1) with |y0 + y1| <= pi/4 (three rounds of
     e_rem_pio2.c's medium reduction, always taken), the polynomials of k_sin.c and k_cos.c on y0 + y1, and
     the quadrant n mod 4 choosing and signing them."""
-    n = math.floor(x * _INV_PIO2 + 0.5)
+    n = np.floor(x * _INV_PIO2 + 0.5)
     r = x - n * _PIO2_1
     t = r
     w = n * _PIO2_2
@@ -159,7 +162,7 @@ def sincos(x):
     half = 0.5 * z
     one_less = 1.0 - half
     cosine = one_less + (((1.0 - one_less) - half) + (z * q - y0 * y1))
-    quadrant = np.int32(n) & 3
+    quadrant = _bits(n + _ROUNDER) & 3
     odd = (quadrant & 1) == 1
     first = cosine if odd else sine
     second = sine if odd else cosine

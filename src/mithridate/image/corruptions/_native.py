@@ -1479,12 +1479,29 @@ def _spread_about(field, total):
         for x in range(W):
             d = np.float64(field[y, x] - mean)
             squares += d * d
-    return max(np.float32(math.sqrt(squares / max(H * W - 1, 1))), np.float32(1e-6))
+    return _deviation(squares, H * W)
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _deviation(squares, count):
+    """The standard deviation (n - 1) from the sum of squared deviations, at least 1e-6."""
+    return max(np.float32(math.sqrt(squares / max(count - 1, 1))), np.float32(1e-6))
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _smooth(grid, out, rows, wrows, cols, wcols, part):
     """_textures._smooth_field: a small grid (g, g) upsampled bicubically into out (H, W), unit spread."""
+    _upsample(grid, out, rows, wrows, cols, wcols, part)
+    spread = _spread(out)
+    H, W = out.shape
+    for y in range(H):
+        for x in range(W):
+            out[y, x] = out[y, x] / spread
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _upsample(grid, out, rows, wrows, cols, wcols, part):
+    """A small grid (g, g) upsampled bicubically into out (H, W), as torch's bicubic with corners aligned."""
     H, W = out.shape
     g = grid.shape[0]
     for r in range(g):
@@ -1498,10 +1515,6 @@ def _smooth(grid, out, rows, wrows, cols, wcols, part):
         w0, w1, w2, w3 = wrows[y, 0], wrows[y, 1], wrows[y, 2], wrows[y, 3]
         for x in range(W):  # the four taps in order, from +0, for a whole row at once
             out[y, x] = (((_F0 + p0[x] * w0) + p1[x] * w1) + p2[x] * w2) + p3[x] * w3
-    spread = _spread(out)
-    for y in range(H):
-        for x in range(W):
-            out[y, x] = out[y, x] / spread
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -1515,7 +1528,7 @@ def _frost_kernel(
     smooth = np.empty((H, W), np.float32)
     field = np.empty((H, W), np.float32)
     part = np.empty((4, W), np.float32)
-    taps = np.empty((4, W), np.int64)
+    taps = np.empty((4, W), np.int32)
     tap_weights = np.empty((4, W), np.float32)
     normals = np.empty(salts.shape[0], np.float32)
     a, b = ab[0], ab[1]
@@ -1536,6 +1549,7 @@ def _frost_kernel(
                 _fill_normal(normals[:count], bases[slot, s], salts[offsets[slot] : offsets[slot + 1]])
                 gh, gw = across + 1, along + 1
                 sy, sx = np.float32(gh - 1), np.float32(gw - 1)
+                height_f, width_f = np.float32(gh), np.float32(gw)
                 total = 0.0
                 for y in range(H):
                     for x in range(W):  # coordinates, taps and weights of a row first: a loop that vectorises
@@ -1545,16 +1559,16 @@ def _frost_kernel(
                         iy = ((gy + _F1) / np.float32(2.0)) * sy
                         fx0 = np.floor(ix)
                         fy0 = np.floor(iy)
-                        x0, y0 = np.int64(fx0), np.int64(fy0)
                         fx1, fy1 = fx0 + _F1, fy0 + _F1
                         # a tap outside the grid gets weight 0 at a clamped index: it adds +-0, the same sum
-                        # as skipping it (the sum starts at +0 and is never -0)
-                        in_x0, in_x1 = (x0 >= 0) & (x0 < gw), (x0 >= -1) & (x0 < gw - 1)
-                        in_y0, in_y1 = (y0 >= 0) & (y0 < gh), (y0 >= -1) & (y0 < gh - 1)
-                        taps[0, x] = min(max(x0, 0), gw - 1)
-                        taps[1, x] = min(max(x0 + 1, 0), gw - 1)
-                        taps[2, x] = min(max(y0, 0), gh - 1) * gw
-                        taps[3, x] = min(max(y0 + 1, 0), gh - 1) * gw
+                        # as skipping it (the sum starts at +0 and is never -0). Indices and tests in float32
+                        # (whole numbers far below 2^24: exact), which vectorises better than int64
+                        in_x0, in_x1 = (fx0 >= _F0) & (fx0 < width_f), (fx1 >= _F0) & (fx1 < width_f)
+                        in_y0, in_y1 = (fy0 >= _F0) & (fy0 < height_f), (fy1 >= _F0) & (fy1 < height_f)
+                        taps[0, x] = np.int32(min(max(fx0, _F0), sx))
+                        taps[1, x] = np.int32(min(max(fx1, _F0), sx))
+                        taps[2, x] = np.int32(min(max(fy0, _F0), sy) * width_f)
+                        taps[3, x] = np.int32(min(max(fy1, _F0), sy) * width_f)
                         w = (fx1 - ix) * (fy1 - iy)
                         tap_weights[0, x] = w if in_x0 & in_y0 else _F0
                         w = (ix - fx0) * (fy1 - iy)
@@ -1572,16 +1586,28 @@ def _frost_kernel(
                         v = v + normals[np.uint64(cy1 + cx1)] * tap_weights[3, x]
                         row[x] = v
                         total += v  # _spread's first pass, in its order
-                spread = _spread_about(field, total)
                 slot += 1
                 _fill_normal(normals[:16], bases[slot, s], salts[offsets[slot] : offsets[slot + 1]])
                 grid = normals[:16].copy().reshape(4, 4)
-                _smooth(grid, smooth, rows, wrows, cols, wcols, part)
+                _upsample(grid, smooth, rows, wrows, cols, wcols, part)
                 slot += 1
+                # the field's second _spread pass and the density's first in one loop: two chains of float64
+                # additions, each in _spread's order, overlap
+                mean = np.float32(total / (H * W))
+                squares = 0.0
+                smooth_total = 0.0
+                for y in range(H):
+                    for x in range(W):
+                        d = np.float64(field[y, x] - mean)
+                        squares += d * d
+                        smooth_total += smooth[y, x]
+                spread = _deviation(squares, H * W)
+                smooth_spread = _spread_about(smooth, smooth_total)
                 for y in range(H):  # exp correctly rounded to float32 (vmath's in float64); the loop vectorises
                     for x in range(W):
                         f = (field[y, x] / spread) / np.float32(0.3)
-                        density = _F1 / (_F1 + np.float32(vexp(np.float64(-(np.float32(2.0) * smooth[y, x])))))
+                        unit = smooth[y, x] / smooth_spread  # _smooth's field
+                        density = _F1 / (_F1 + np.float32(vexp(np.float64(-(np.float32(2.0) * unit)))))
                         streak = np.float32(vexp(np.float64(-(f * f))))
                         texture[y, x] = texture[y, x] + weight * density * streak
         total = 0.0
