@@ -157,3 +157,64 @@ def test_sincos_next_to_multiples_of_half_pi():
     _sincos_loop(x, sine, cosine)
     assert _ulps(sine, np.array([math.sin(v) for v in x])).max() <= 1.0
     assert _ulps(cosine, np.array([math.cos(v) for v in x])).max() <= 1.0
+
+
+_VALUES_SCRIPT = """
+import sys
+import numpy as np
+from numba import njit
+from mithridate._backend.vmath import exp, log, sincos
+
+@njit(cache=False)
+def run(x, out):
+    for i in range(x.shape[0]):
+        s, c = sincos(x[i] * 4.0 + 10.0)
+        out[0, i] = exp(x[i] * 30.0 - 15.0)
+        out[1, i] = log(x[i] + 1e-300)
+        out[2, i] = s
+        out[3, i] = c
+
+x = np.random.default_rng(0).random(1 << 16)
+out = np.empty((4, x.shape[0]))
+run(x, out)
+sys.stdout.write(out.tobytes().hex())
+"""
+
+
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+@pytest.mark.parametrize("cpu", ["generic", "haswell", "skylake-avx512"])
+def test_the_same_values_whatever_the_target_cpu(cpu):
+    """numba compiles for the host CPU; compiled for a baseline x86-64 (no AVX, software fma), for AVX2 or
+    for AVX-512, the functions give the same bits as here."""
+    import os
+    import platform
+    import subprocess
+    import sys
+
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("x86-64 CPU names")
+    needs = {"haswell": {"avx2", "fma", "bmi2"}, "skylake-avx512": {"avx512f", "avx512bw", "avx512dq", "avx512vl"}}
+    flags = _cpu_flags()
+    if not needs.get(cpu, set()) <= flags:
+        pytest.skip(f"this CPU cannot run code compiled for {cpu}")
+
+    def values(env_cpu: str | None) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "NUMBA_CPU_NAME"}
+        if env_cpu:
+            env["NUMBA_CPU_NAME"] = env_cpu
+        run = subprocess.run([sys.executable, "-c", _VALUES_SCRIPT], capture_output=True, text=True, env=env)
+        assert run.returncode == 0, run.stderr[-2000:]
+        return run.stdout
+
+    assert values(cpu) == values(None)
