@@ -13,9 +13,9 @@ separable filters, `lerp` in bilinear sampling), and the same algorithms where t
 library (Canny, equalizeHist, libjpeg's fixed point and float DCTs, Pillow's BOX filter). Most give the
 same bytes as the torch path; what can differ, by one level on a few values in ten thousand:
 
-- normal draws hashed here: Box-Muller in float64 through `vmath`'s log, sin and cos (equal in float32 to
-  libm's on every uniform, tests/test_vmath.py) instead of torch's vectorised ones (the last bits of a
-  float64, rarely of the float32 draw);
+- normal draws hashed here: Box-Muller in float64 through `vmath`'s log, sin and cos, each within an ulp
+  of libm's and the same once rounded to float32 for every uniform (tests/test_vmath.py), instead of
+  torch's vectorised functions (the last bits of a float64, rarely of the float32 draw);
 - zoom_blur and snow's zoom: torch's bilinear upsampling rounds its weighted sums in an order not
   reproduced here;
 - defocus_blur: a direct sum over the kernel's taps where torch uses an FFT for wide kernels;
@@ -82,8 +82,8 @@ def _fill_normal(out, base, salts):
     """Context.normal: Box-Muller in float64 on pairs (u_p, u_{pairs + p}), cosine then sine halves.
 
     ln(1 - u) (1 - u exact: u has 24 bits), the square root and sin/cos are computed in float64 with
-    `vmath`, whose float32 draws equal those through libm's log1p, cos and sin for every uniform
-    (tests/test_vmath.py checks all 2^24), and the loop vectorises."""
+    `vmath` (within an ulp of libm's log1p, cos and sin, and equal once rounded to float32, on all 2^24
+    uniforms: tests/test_vmath.py), in a loop that vectorises."""
     count = out.shape[0]
     pairs = (count + 1) // 2
     both = count - pairs
