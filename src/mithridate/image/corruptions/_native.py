@@ -1518,98 +1518,122 @@ def _upsample(grid, out, rows, wrows, cols, wcols, part):
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
+def _add_streaks(texture, field, smooth, spread, smooth_spread, weight):
+    """texture += weight * density * exp(-(f / 0.3)^2), f the field and density the sigmoid of twice the smooth
+    field, each over its spread (_textures.frost_texture's step). exp is vmath's in float64, rounded to float32
+    (correctly, but in about 2^-29 of the cases): the loop vectorises."""
+    H, W = texture.shape
+    for y in range(H):
+        for x in range(W):
+            f = (field[y, x] / spread) / np.float32(0.3)
+            unit = smooth[y, x] / smooth_spread  # _smooth's field
+            density = _F1 / (_F1 + np.float32(vexp(np.float64(-(np.float32(2.0) * unit)))))
+            streak = np.float32(vexp(np.float64(-(f * f))))
+            texture[y, x] = texture[y, x] + weight * density * streak
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
 def _frost_kernel(
     src, dst, ab, colours, trig, ys, xs, scales, weights, cubic3, cubic4, bases, salts, offsets, start, stop
 ):
+    """The frost texture and blend per image. The nine streak fields run as a pipeline over two buffers: field
+    j's sampling and its spreads' passes come before field j - 1 is added to the texture, so that the last pass
+    of j - 1's density spread shares a loop with j's (independent chains of float64 additions, each in
+    _spread's order, overlap); the texture still receives the fields in order."""
     rows3, wrows3, cols3, wcols3 = cubic3
     rows, wrows, cols, wcols = cubic4
     _, C, H, W = src.shape
     texture = np.empty((H, W), np.float32)
-    smooth = np.empty((H, W), np.float32)
-    field = np.empty((H, W), np.float32)
+    fields = np.empty((2, H, W), np.float32)
+    smooths = np.zeros((2, H, W), np.float32)
     part = np.empty((4, W), np.float32)
     taps = np.empty((4, W), np.int32)
     tap_weights = np.empty((4, W), np.float32)
     normals = np.empty(salts.shape[0], np.float32)
     a, b = ab[0], ab[1]
+    size = H * W
     for s in range(start, stop):
         # draws of slots 3, 4, 5, ... of the texture, each at its offset in `salts`
         _fill_normal(normals[:9], bases[0, s], salts[offsets[0] : offsets[1]])
         grid = normals[:9].copy().reshape(3, 3)
-        _smooth(grid, smooth, rows3, wrows3, cols3, wcols3, part)
+        _smooth(grid, smooths[0], rows3, wrows3, cols3, wcols3, part)
         for y in range(H):
             for x in range(W):
-                texture[y, x] = np.float32(0.4) * smooth[y, x]
+                texture[y, x] = np.float32(0.4) * smooths[0, y, x]
         slot = 1
-        for q in range(scales.shape[0]):
+        count = scales.shape[0] * 3
+        last_spread, last_smooth_total, last_weight = _F1, 0.0, _F0
+        for j in range(count):
+            q, k = j // 3, j % 3
             across, along, weight = scales[q, 0], scales[q, 1], weights[q]
-            for k in range(3):
-                cos, sin = trig[s, k, 0], trig[s, k, 1]
-                count = (across + 1) * (along + 1)
-                _fill_normal(normals[:count], bases[slot, s], salts[offsets[slot] : offsets[slot + 1]])
-                gh, gw = across + 1, along + 1
-                sy, sx = np.float32(gh - 1), np.float32(gw - 1)
-                height_f, width_f = np.float32(gh), np.float32(gw)
-                total = 0.0
-                for y in range(H):
-                    for x in range(W):  # coordinates, taps and weights of a row first: a loop that vectorises
-                        gx = xs[x] * cos + ys[y] * sin
-                        gy = ys[y] * cos - xs[x] * sin
-                        ix = ((gx + _F1) / np.float32(2.0)) * sx
-                        iy = ((gy + _F1) / np.float32(2.0)) * sy
-                        fx0 = np.floor(ix)
-                        fy0 = np.floor(iy)
-                        fx1, fy1 = fx0 + _F1, fy0 + _F1
-                        # a tap outside the grid gets weight 0 at a clamped index: it adds +-0, the same sum
-                        # as skipping it (the sum starts at +0 and is never -0). Indices and tests in float32
-                        # (whole numbers far below 2^24: exact), which vectorises better than int64
-                        in_x0, in_x1 = (fx0 >= _F0) & (fx0 < width_f), (fx1 >= _F0) & (fx1 < width_f)
-                        in_y0, in_y1 = (fy0 >= _F0) & (fy0 < height_f), (fy1 >= _F0) & (fy1 < height_f)
-                        taps[0, x] = np.int32(min(max(fx0, _F0), sx))
-                        taps[1, x] = np.int32(min(max(fx1, _F0), sx))
-                        taps[2, x] = np.int32(min(max(fy0, _F0), sy) * width_f)
-                        taps[3, x] = np.int32(min(max(fy1, _F0), sy) * width_f)
-                        w = (fx1 - ix) * (fy1 - iy)
-                        tap_weights[0, x] = w if in_x0 & in_y0 else _F0
-                        w = (ix - fx0) * (fy1 - iy)
-                        tap_weights[1, x] = w if in_x1 & in_y0 else _F0
-                        w = (fx1 - ix) * (iy - fy0)
-                        tap_weights[2, x] = w if in_x0 & in_y1 else _F0
-                        w = (ix - fx0) * (iy - fy0)
-                        tap_weights[3, x] = w if in_x1 & in_y1 else _F0
-                    row = field[y]
-                    for x in range(W):  # the gathers (scalar), the four taps in order from +0
-                        cx0, cx1, cy0, cy1 = taps[0, x], taps[1, x], taps[2, x], taps[3, x]
-                        v = _F0 + normals[np.uint64(cy0 + cx0)] * tap_weights[0, x]
-                        v = v + normals[np.uint64(cy0 + cx1)] * tap_weights[1, x]
-                        v = v + normals[np.uint64(cy1 + cx0)] * tap_weights[2, x]
-                        v = v + normals[np.uint64(cy1 + cx1)] * tap_weights[3, x]
-                        row[x] = v
-                        total += v  # _spread's first pass, in its order
-                slot += 1
-                _fill_normal(normals[:16], bases[slot, s], salts[offsets[slot] : offsets[slot + 1]])
-                grid = normals[:16].copy().reshape(4, 4)
-                _upsample(grid, smooth, rows, wrows, cols, wcols, part)
-                slot += 1
-                # the field's second _spread pass and the density's first in one loop: two chains of float64
-                # additions, each in _spread's order, overlap
-                mean = np.float32(total / (H * W))
-                squares = 0.0
-                smooth_total = 0.0
-                for y in range(H):
-                    for x in range(W):
-                        d = np.float64(field[y, x] - mean)
-                        squares += d * d
-                        smooth_total += smooth[y, x]
-                spread = _deviation(squares, H * W)
-                smooth_spread = _spread_about(smooth, smooth_total)
-                for y in range(H):  # exp correctly rounded to float32 (vmath's in float64); the loop vectorises
-                    for x in range(W):
-                        f = (field[y, x] / spread) / np.float32(0.3)
-                        unit = smooth[y, x] / smooth_spread  # _smooth's field
-                        density = _F1 / (_F1 + np.float32(vexp(np.float64(-(np.float32(2.0) * unit)))))
-                        streak = np.float32(vexp(np.float64(-(f * f))))
-                        texture[y, x] = texture[y, x] + weight * density * streak
+            field, smooth = fields[j % 2], smooths[j % 2]
+            cos, sin = trig[s, k, 0], trig[s, k, 1]
+            gh, gw = across + 1, along + 1
+            _fill_normal(normals[: gh * gw], bases[slot, s], salts[offsets[slot] : offsets[slot + 1]])
+            sy, sx = np.float32(gh - 1), np.float32(gw - 1)
+            height_f, width_f = np.float32(gh), np.float32(gw)
+            total = 0.0
+            for y in range(H):
+                for x in range(W):  # coordinates, taps and weights of a row first: a loop that vectorises
+                    gx = xs[x] * cos + ys[y] * sin
+                    gy = ys[y] * cos - xs[x] * sin
+                    ix = ((gx + _F1) / np.float32(2.0)) * sx
+                    iy = ((gy + _F1) / np.float32(2.0)) * sy
+                    fx0 = np.floor(ix)
+                    fy0 = np.floor(iy)
+                    fx1, fy1 = fx0 + _F1, fy0 + _F1
+                    # a tap outside the grid gets weight 0 at a clamped index: it adds +-0, the same sum as
+                    # skipping it (the sum starts at +0 and is never -0). Indices and tests in float32 (whole
+                    # numbers far below 2^24: exact), which vectorises better than int64
+                    in_x0, in_x1 = (fx0 >= _F0) & (fx0 < width_f), (fx1 >= _F0) & (fx1 < width_f)
+                    in_y0, in_y1 = (fy0 >= _F0) & (fy0 < height_f), (fy1 >= _F0) & (fy1 < height_f)
+                    taps[0, x] = np.int32(min(max(fx0, _F0), sx))
+                    taps[1, x] = np.int32(min(max(fx1, _F0), sx))
+                    taps[2, x] = np.int32(min(max(fy0, _F0), sy) * width_f)
+                    taps[3, x] = np.int32(min(max(fy1, _F0), sy) * width_f)
+                    w = (fx1 - ix) * (fy1 - iy)
+                    tap_weights[0, x] = w if in_x0 & in_y0 else _F0
+                    w = (ix - fx0) * (fy1 - iy)
+                    tap_weights[1, x] = w if in_x1 & in_y0 else _F0
+                    w = (fx1 - ix) * (iy - fy0)
+                    tap_weights[2, x] = w if in_x0 & in_y1 else _F0
+                    w = (ix - fx0) * (iy - fy0)
+                    tap_weights[3, x] = w if in_x1 & in_y1 else _F0
+                row = field[y]
+                for x in range(W):  # the gathers (scalar), the four taps in order from +0
+                    cx0, cx1, cy0, cy1 = taps[0, x], taps[1, x], taps[2, x], taps[3, x]
+                    v = _F0 + normals[np.uint64(cy0 + cx0)] * tap_weights[0, x]
+                    v = v + normals[np.uint64(cy0 + cx1)] * tap_weights[1, x]
+                    v = v + normals[np.uint64(cy1 + cx0)] * tap_weights[2, x]
+                    v = v + normals[np.uint64(cy1 + cx1)] * tap_weights[3, x]
+                    row[x] = v
+                    total += v  # _spread's first pass, in its order
+            slot += 1
+            _fill_normal(normals[:16], bases[slot, s], salts[offsets[slot] : offsets[slot + 1]])
+            grid = normals[:16].copy().reshape(4, 4)
+            _upsample(grid, smooth, rows, wrows, cols, wcols, part)
+            slot += 1
+            # in one loop: this field's second _spread pass, this density's first and the last density's second
+            mean = np.float32(total / size)
+            squares, smooth_total, last_squares = 0.0, 0.0, 0.0
+            last_smooth = smooths[(j + 1) % 2]  # at j = 0 a chain computed for nothing
+            last_smooth_mean = np.float32(last_smooth_total / size)
+            for y in range(H):
+                for x in range(W):
+                    d = np.float64(field[y, x] - mean)
+                    squares += d * d
+                    smooth_total += smooth[y, x]
+                    e = np.float64(last_smooth[y, x] - last_smooth_mean)
+                    last_squares += e * e
+            if j > 0:
+                last = (j + 1) % 2
+                last_smooth_spread = _deviation(last_squares, size)
+                _add_streaks(texture, fields[last], smooths[last], last_spread, last_smooth_spread, last_weight)
+            last_spread, last_smooth_total, last_weight = _deviation(squares, size), smooth_total, weight
+        if count > 0:
+            last = (count - 1) % 2
+            last_smooth_spread = _spread_about(smooths[last], last_smooth_total)
+            _add_streaks(texture, fields[last], smooths[last], last_spread, last_smooth_spread, last_weight)
         total = 0.0
         for y in range(H):
             for x in range(W):
