@@ -6,28 +6,30 @@ Pillow uses libjpeg(-turbo) with its defaults. Here, batched:
 - RGB to YCbCr with libjpeg's 16-bit fixed-point formulas (jccolor.c); gray images are coded as one
   luma plane (imagecorruptions stacks them to RGB first, whose chroma is then constant: the same);
 - 4:2:0 chroma subsampling by 2x2 averages with libjpeg's alternating rounding bias (jcsample.c);
-- 8x8 DCT-II, quantisation with the IJG tables of the JPEG standard (Annex K) scaled by the quality as
-  `jpeg_quality_scaling` does (baseline, clipped to 1..255), rounding half away from zero;
-- dequantisation, inverse DCT, level shift, rounding and clipping to 0..255;
+- 8x8 DCTs as libjpeg's floating-point method (JDCT_FLOAT: the AAN butterflies of jfdctflt.c and
+  jidctflt.c, 5 products per line of 8), quantisation with the IJG tables of the JPEG standard (Annex K)
+  scaled by the quality as `jpeg_quality_scaling` does (baseline, clipped to 1..255), through the float
+  divisor and multiplier tables of jcdctmgr.c and jddctmgr.c (rounding half up: `(int)(x + 16384.5) - 16384`);
+- dequantisation, inverse DCT, level shift, truncation and clipping to 0..255 (libjpeg's range limit);
 - "fancy" (triangle) chroma upsampling and YCbCr to RGB in fixed point (jdsample.c, jdcolor.c).
 
-The DCTs are exact (float) where libjpeg's default is an integer approximation (JDCT_ISLOW): a few
-coefficients round the other way, so pixels differ from Pillow's by a level here and there (the tests
-bound the mean difference). Images are padded to whole 16x16 blocks by edge replication, as libjpeg
-pads. Output is always on the 8-bit grid, as a decoded JPEG is.
+Pillow encodes and decodes with libjpeg's default integer DCT (JDCT_ISLOW): a few coefficients near a
+rounding boundary round the other way, so pixels differ from Pillow's by a level here and there (the
+tests bound the mean difference). Images are padded to whole 16x16 blocks by edge replication, as libjpeg
+pads. Output is always on the 8-bit grid, as a decoded JPEG is. Every step is float32 arithmetic without
+fused multiply-adds, so the compiled kernel (`_native_jpeg`) gives the same bytes.
 """
 
 from __future__ import annotations
 
-import math
-
+import numpy as np
 import torch
 
 from ..._backend.transfer import constant
 from ._context import Context
 from ._filters import pad
 
-__all__ = ["jpeg_compression", "quantization_table"]
+__all__ = ["fdct8", "float_tables", "idct8", "jpeg_compression", "quantization_table"]
 
 LUMA_TABLE = (
     16, 11, 10, 16, 24, 40, 51, 61,
@@ -62,34 +64,96 @@ def quantization_table(base: tuple[int, ...], quality: int) -> list[int]:
     return [min(max((b * scale + 50) // 100, 1), 255) for b in base]
 
 
-def dct_matrix(device: torch.device) -> torch.Tensor:
-    """The orthonormal 8-point DCT-II, D[u, k] = C(u) / 2 cos((2k + 1) u pi / 16)."""
-    rows = []
+# libjpeg's floating-point DCT (JDCT_FLOAT: jfdctflt.c, jidctflt.c, the quantisation of jcdctmgr.c and
+# jddctmgr.c). Arai, Agui and Nakajima's factorisation leaves each output scaled by aan(u) * aan(v) / 8
+# (aan(0) = 1, aan(k) = sqrt(2) cos(k pi / 16)); the scales are folded into the quantisation tables.
+AAN_SCALE = (1.0, 1.387039845, 1.306562965, 1.175875602, 1.0, 0.785694958, 0.541196100, 0.275899379)
+_C4 = np.float32(0.707106781)
+_C6 = np.float32(0.382683433)
+_C2_MINUS_C6 = np.float32(0.541196100)
+_C2_PLUS_C6 = np.float32(1.306562965)
+_TWO_C4 = np.float32(1.414213562)
+_TWO_C2 = np.float32(1.847759065)
+_TWO_C2_MINUS_C6 = np.float32(1.082392200)
+_TWO_C2_PLUS_C6 = np.float32(2.613125930)
+LEVEL_ROUNDING = np.float32(16384.5)  # quantize_float: (int)(x + 16384.5) - 16384 rounds half up
+LEVEL_OFFSET = np.float32(16384.0)
+SAMPLE_CENTRE = np.float32(128.5)  # the inverse's level shift, with the 0.5 of its truncation to an integer
+
+
+def fdct8(d0, d1, d2, d3, d4, d5, d6, d7):
+    """jpeg_fdct_float on one line of 8 values (floats, float32 arrays or tensors): 5 products, 29 sums."""
+    tmp0, tmp7 = d0 + d7, d0 - d7
+    tmp1, tmp6 = d1 + d6, d1 - d6
+    tmp2, tmp5 = d2 + d5, d2 - d5
+    tmp3, tmp4 = d3 + d4, d3 - d4
+    tmp10, tmp13 = tmp0 + tmp3, tmp0 - tmp3
+    tmp11, tmp12 = tmp1 + tmp2, tmp1 - tmp2
+    z1 = (tmp12 + tmp13) * _C4
+    tmp10o, tmp11o, tmp12o = tmp4 + tmp5, tmp5 + tmp6, tmp6 + tmp7
+    z5 = (tmp10o - tmp12o) * _C6
+    z2 = _C2_MINUS_C6 * tmp10o + z5
+    z4 = _C2_PLUS_C6 * tmp12o + z5
+    z3 = tmp11o * _C4
+    z11, z13 = tmp7 + z3, tmp7 - z3
+    return (tmp10 + tmp11, z11 + z4, tmp13 + z1, z13 - z2, tmp10 - tmp11, z13 + z2, tmp13 - z1, z11 - z4)
+
+
+def idct8(d0, d1, d2, d3, d4, d5, d6, d7):
+    """jpeg_idct_float's butterfly on one line of 8 dequantised values (d0 already carries any level shift)."""
+    tmp10, tmp11 = d0 + d4, d0 - d4
+    tmp13 = d2 + d6
+    tmp12 = (d2 - d6) * _TWO_C4 - tmp13
+    tmp0, tmp3 = tmp10 + tmp13, tmp10 - tmp13
+    tmp1, tmp2 = tmp11 + tmp12, tmp11 - tmp12
+    z13, z10 = d5 + d3, d5 - d3
+    z11, z12 = d1 + d7, d1 - d7
+    tmp7 = z11 + z13
+    tmp11 = (z11 - z13) * _TWO_C4
+    z5 = (z10 + z12) * _TWO_C2
+    tmp10 = z5 - z12 * _TWO_C2_MINUS_C6
+    tmp12 = z5 - z10 * _TWO_C2_PLUS_C6
+    tmp6 = tmp12 - tmp7
+    tmp5 = tmp11 - tmp6
+    tmp4 = tmp10 - tmp5
+    return (tmp0 + tmp7, tmp1 + tmp6, tmp2 + tmp5, tmp3 + tmp4, tmp3 - tmp4, tmp2 - tmp5, tmp1 - tmp6, tmp0 - tmp7)
+
+
+def float_tables(table: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(divisors, multipliers), float32 (8, 8): libjpeg's JDCT_FLOAT quantisation and dequantisation tables.
+
+    divisor = 1 / (step aan(u) aan(v) 8) in double, then float; multiplier = step aan(u) aan(v) in double,
+    then float, times 0.125 in float (as jpeg_idct_float scales it).
+    """
+    divisors = np.empty((8, 8), np.float32)
+    multipliers = np.empty((8, 8), np.float32)
     for u in range(8):
-        scale = math.sqrt(0.125) if u == 0 else 0.5
-        rows.append(tuple(scale * math.cos((2 * k + 1) * u * math.pi / 16) for k in range(8)))
-    return constant(tuple(rows), torch.float32, device)
+        for v in range(8):
+            step = float(table[8 * u + v])
+            divisors[u, v] = 1.0 / (step * AAN_SCALE[u] * AAN_SCALE[v] * 8.0)
+            multipliers[u, v] = np.float32(step * AAN_SCALE[u] * AAN_SCALE[v]) * np.float32(0.125)
+    return divisors, multipliers
 
 
-def _transform(blocks: torch.Tensor, dim: int, matrix: torch.Tensor) -> torch.Tensor:
-    """out[.., u, ..] = sum_k matrix[u, k] in[.., k, ..] along `dim` (size 8), as 8 multiply-adds."""
-    moved = blocks.movedim(dim, -1)
-    out = torch.zeros_like(moved)
-    for k in range(8):
-        out.add_(moved[..., k : k + 1] * matrix[:, k])
-    return out.movedim(-1, dim)
+def _lines(blocks: torch.Tensor, dim: int) -> list[torch.Tensor]:
+    return list(blocks.unbind(dim))
 
 
 def _code_plane(plane: torch.Tensor, table: list[int]) -> torch.Tensor:
     """DCT, quantise, dequantise and inverse-DCT an integer plane (N, h, w), h and w multiples of 8."""
     n, height, width = plane.shape
-    dct = dct_matrix(plane.device)
+    tables = (constant(tuple(t.ravel().tolist()), torch.float32, plane.device) for t in float_tables(table))
+    divisors, multipliers = (t.view(1, 1, 8, 1, 8) for t in tables)
     blocks = (plane.to(torch.float32) - 128.0).view(n, height // 8, 8, width // 8, 8)
-    coef = _transform(_transform(blocks, 2, dct), 4, dct)
-    step = constant(tuple(table), torch.float32, plane.device).view(1, 1, 8, 1, 8)
-    levels = torch.sign(coef) * torch.floor(coef.abs() / step + 0.5)
-    back = _transform(_transform(levels * step, 2, dct.T), 4, dct.T)
-    return torch.floor(back + 128.5).clamp_(0, 255).to(torch.int64).view(n, height, width)
+    coef = torch.stack(fdct8(*_lines(blocks, 4)), dim=4)  # rows
+    coef = torch.stack(fdct8(*_lines(coef, 2)), dim=2)  # columns
+    levels = torch.floor(coef * divisors + LEVEL_ROUNDING) - LEVEL_OFFSET
+    values = _lines(levels * multipliers, 2)
+    back = torch.stack(idct8(*values), dim=2)  # columns
+    values = _lines(back, 4)
+    values[0] = values[0] + SAMPLE_CENTRE
+    back = torch.stack(idct8(*values), dim=4)  # rows
+    return torch.floor(back.clamp_(0, 255)).to(torch.int64).view(n, height, width)
 
 
 def _downsample(plane: torch.Tensor) -> torch.Tensor:

@@ -45,6 +45,7 @@ from ..._backend.vmath import exp as vexp
 from ..._backend.vmath import log as vlog
 from ..._backend.vmath import sincos
 from ._context import Context
+from ._native_jpeg import jpeg
 
 __all__ = ["KERNELS", "run"]
 
@@ -862,176 +863,6 @@ def _spatter(src: np.ndarray, dst: np.ndarray, c: tuple, ctx: Context) -> None:
     _split(n, lambda a, b: _spatter_kernel(src, dst, *args, a, b))
 
 
-# jpeg_compression ------------------------------------------------------------------------------------------
-
-
-@njit(nogil=True, cache=True)
-def _transform(src, out, tmp, matrix, matrix_t):
-    """out = M block M^T for every block of a strip, as _jpeg._transform does it per block.
-
-    A strip (8, 8 * nb) holds nb blocks interleaved: element (k, j) of block b at [k, j * nb + b] (nb a
-    multiple of 8, the lanes past the plane's blocks zeros). Each sum runs over k in order, from +0, as for
-    one 8x8 block (along rows, then along columns, reading M^T = `matrix_t`), for all blocks at once: whole
-    vectors over the blocks, each sum in registers. `tmp` is scratch like src.
-    """
-    n = src.shape[1]
-    nb = n // 8
-    for u in range(8):
-        for e in range(n):
-            acc = _F0
-            for k in range(8):
-                acc = acc + matrix[u, k] * src[k, e]
-            tmp[u, e] = acc
-    for i in range(8):
-        for v in range(8):
-            for b in range(nb):
-                acc = _F0
-                for k in range(8):  # unsigned indices: no wrap-around test, so loads are vectors
-                    acc = acc + matrix_t[k, v] * tmp[i, np.uint64(k * nb + b)]
-                out[i, np.uint64(v * nb + b)] = acc
-
-
-@njit(nogil=True, cache=True)
-def _code_plane(plane, table, dct, idct):
-    """_jpeg._code_plane of one (h, w) int32 plane (multiples of 8), in place, one strip of 8 rows at a time.
-
-    Quantisation rounds |v| / step half up and puts the sign back (copysign: a zero level keeps v's sign,
-    which the sums of the inverse transform, started at +0, absorb), without branches.
-    """
-    h, w = plane.shape
-    blocks = w // 8
-    nb = -(-blocks // 8) * 8  # lanes: whole vectors
-    strip = np.zeros((8, 8 * nb), np.float32)
-    coef = np.zeros((8, 8 * nb), np.float32)
-    tmp = np.zeros((8, 8 * nb), np.float32)
-    for by in range(0, h, 8):
-        for k in range(8):
-            for b in range(blocks):
-                for j in range(8):
-                    value = np.float32(plane[by + k, np.uint64(b * 8 + j)]) - np.float32(128.0)
-                    strip[k, np.uint64(j * nb + b)] = value
-        _transform(strip, coef, tmp, dct, idct)
-        for i in range(8):
-            for v in range(8):
-                step = table[i, v]
-                for b in range(nb):
-                    e = np.uint64(v * nb + b)
-                    c = coef[i, e]
-                    coef[i, e] = np.copysign(np.floor(abs(c) / step + _HALF), c) * step
-        _transform(coef, strip, tmp, idct, dct)
-        for i in range(8):
-            for b in range(blocks):
-                for j in range(8):
-                    level = np.int32(np.floor(strip[i, np.uint64(j * nb + b)] + np.float32(128.5)))
-                    plane[by + i, np.uint64(b * 8 + j)] = min(max(level, 0), 255)
-
-
-@njit(nogil=True, cache=True)
-def _upsample_into(small, out, H, W, row):
-    """libjpeg's h2v2_fancy_upsample of small (h, w) cropped to (H, W) into out; `row` holds w values.
-
-    Per output row: the vertical step (3 x the nearer row + the farther one) for all columns, then the
-    horizontal one for the even columns (with the left neighbour) and the odd ones (with the right one):
-    the same integers as pixel by pixel, in loops without branches.
-    """
-    h, w = small.shape
-    for oy in range(H):
-        r = oy // 2
-        near = min(r + 1, h - 1) if oy % 2 else max(r - 1, 0)
-        for q in range(w):
-            row[q] = 3 * small[r, q] + small[near, q]
-        line = out[oy]
-        line[0] = (4 * row[0] + 8) >> 4
-        for q in range(1, (W + 1) // 2):  # unsigned indices: no wrap-around test
-            line[np.uint64(2 * q)] = (3 * row[q] + row[np.uint64(q - 1)] + 8) >> 4
-        inner = min(W // 2, w - 1)
-        for q in range(inner):
-            line[np.uint64(2 * q + 1)] = (3 * row[q] + row[np.uint64(q + 1)] + 7) >> 4
-        for q in range(inner, W // 2):
-            line[np.uint64(2 * q + 1)] = (3 * row[np.uint64(q)] + row[w - 1] + 7) >> 4
-
-
-@njit(nogil=True, cache=True)
-def _jpeg_kernel(src, dst, luma_table, chroma_table, dct, idct, start, stop):
-    _, C, H, W = src.shape
-    block = 8 if C == 1 else 16
-    ph, pw = -(-H // block) * block, -(-W // block) * block
-    y = np.empty((ph, pw), np.int32)
-    cb = np.empty((ph, pw), np.int32)
-    cr = np.empty((ph, pw), np.int32)
-    sb = np.empty((ph // 2, pw // 2), np.int32)
-    sr = np.empty((ph // 2, pw // 2), np.int32)
-    hh, hw = (H + 1) // 2, (W + 1) // 2
-    ub = np.empty((H, W), np.int32)
-    ur = np.empty((H, W), np.int32)
-    row = np.empty(hw, np.int32)
-    half = 1 << 15
-    offset = (128 << 16) + half - 1
-    for s in range(start, stop):
-        for i in range(ph):  # row by row (loops that vectorise), then the padding replicates the edges
-            yy = min(i, H - 1)
-            if C == 1:
-                for j in range(W):
-                    y[i, j] = src[s, 0, yy, j]
-            else:
-                red, green, blue = src[s, 0, yy], src[s, 1, yy], src[s, 2, yy]
-                for j in range(W):
-                    r = np.int64(red[j])
-                    g = np.int64(green[j])
-                    b = np.int64(blue[j])
-                    y[i, j] = (19595 * r + 38470 * g + 7471 * b + half) >> 16
-                    cb[i, j] = (-11059 * r - 21709 * g + 32768 * b + offset) >> 16
-                    cr[i, j] = (32768 * r - 27439 * g - 5329 * b + offset) >> 16
-            for j in range(W, pw):
-                y[i, j] = y[i, W - 1]
-                cb[i, j] = cb[i, W - 1]
-                cr[i, j] = cr[i, W - 1]
-        _code_plane(y, luma_table, dct, idct)
-        if C == 1:
-            for i in range(H):
-                for j in range(W):
-                    dst[s, 0, i, j] = np.uint8(y[i, j])
-            continue
-        for i in range(ph // 2):
-            b0, r0, b1, r1 = cb[2 * i], cr[2 * i], cb[2 * i + 1], cr[2 * i + 1]
-            for j in range(pw // 2):
-                bias = 1 + j % 2
-                e, o = np.uint64(2 * j), np.uint64(2 * j + 1)  # unsigned: no wrap-around test
-                sb[i, j] = (b0[e] + b0[o] + b1[e] + b1[o] + bias) >> 2
-                sr[i, j] = (r0[e] + r0[o] + r1[e] + r1[o] + bias) >> 2
-        _code_plane(sb, chroma_table, dct, idct)
-        _code_plane(sr, chroma_table, dct, idct)
-        _upsample_into(sb[:hh, :hw], ub, H, W, row)
-        _upsample_into(sr[:hh, :hw], ur, H, W, row)
-        for i in range(H):
-            red, green, blue = dst[s, 0, i], dst[s, 1, i], dst[s, 2, i]
-            for j in range(W):
-                lum = y[i, j]
-                b_ = ub[i, j] - 128
-                r_ = ur[i, j] - 128
-                red[j] = min(max(lum + ((91881 * r_ + half) >> 16), 0), 255)
-                green[j] = min(max(lum + ((-22554 * b_ + half - 46802 * r_) >> 16), 0), 255)
-                blue[j] = min(max(lum + ((116130 * b_ + half) >> 16), 0), 255)
-
-
-def _jpeg(src: np.ndarray, dst: np.ndarray, quality: int, ctx: Context) -> None:
-    from ._jpeg import CHROMA_TABLE, LUMA_TABLE, dct_matrix, fixed_point, quantization_table
-    from ._jpeg import ROUNDING_HALF as HALF
-
-    assert (
-        HALF == 1 << 15
-        and [fixed_point(v) for v in (0.299, 0.587, 0.114, 0.16874, 0.33126, 0.5)]
-        == [19595, 38470, 7471, 11059, 21709, 32768]
-        and [fixed_point(v) for v in (0.41869, 0.08131, 1.402, 0.34414, 0.71414, 1.772)]
-        == [27439, 5329, 91881, 22554, 46802, 116130]
-    )
-    luma = np.array(quantization_table(LUMA_TABLE, quality), dtype=np.float32).reshape(8, 8)
-    chroma = np.array(quantization_table(CHROMA_TABLE, quality), dtype=np.float32).reshape(8, 8)
-    dct = dct_matrix(torch.device("cpu")).numpy()
-    idct = np.ascontiguousarray(dct.T)
-    _split(len(src), lambda a, b: _jpeg_kernel(src, dst, luma, chroma, dct, idct, a, b))
-
-
 # Noise, digital and HSV corruptions ------------------------------------------------------------------------
 
 
@@ -1704,7 +1535,7 @@ KERNELS: dict[str, Callable[[np.ndarray, np.ndarray, object, Context], None]] = 
     "elastic_transform": _elastic,
     "shot_noise": _shot,
     "spatter": _spatter,
-    "jpeg_compression": _jpeg,
+    "jpeg_compression": jpeg,
     "gaussian_noise": _noise(0),
     "speckle_noise": _noise(1),
     "impulse_noise": _noise(2),
