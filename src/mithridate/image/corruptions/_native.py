@@ -1127,9 +1127,10 @@ def _pixelate(src: np.ndarray, dst: np.ndarray, c: float, ctx: Context) -> None:
 def _defocus_kernel(src, dst, rh, rw, ti, tj, tk, start, stop):
     """correlate2d of each channel with the disk kernel (BORDER_REFLECT_101), tap by tap in raster order.
 
-    The kernel's non-zero taps (rows ti, columns tj, weights tk, in raster order) go four at a time over a
+    The kernel's non-zero taps (rows ti, columns tj, weights tk, in raster order) go eight at a time over a
     row: each output value still takes its fused multiply-adds in tap order (the same sums), but the row's
-    partial sums are read and written once per four taps instead of once per tap.
+    partial sums are read and written once per eight taps instead of once per tap (eight arrays read, one
+    written: as many overlap checks as the compiler makes before it vectorises a loop).
     """
     _, C, H, W = src.shape
     T = tk.shape[0]
@@ -1153,17 +1154,25 @@ def _defocus_kernel(src, dst, rh, rw, ti, tj, tk, start, stop):
                 for x in range(W):
                     row[x] = _F0
                 t = 0
-                while t + 4 <= T:
+                while t + 8 <= T:
                     l0, l1 = padded[c, y + ti[t]], padded[c, y + ti[t + 1]]
                     l2, l3 = padded[c, y + ti[t + 2]], padded[c, y + ti[t + 3]]
+                    l4, l5 = padded[c, y + ti[t + 4]], padded[c, y + ti[t + 5]]
+                    l6, l7 = padded[c, y + ti[t + 6]], padded[c, y + ti[t + 7]]
                     j0, j1, j2, j3 = tj[t], tj[t + 1], tj[t + 2], tj[t + 3]
+                    j4, j5, j6, j7 = tj[t + 4], tj[t + 5], tj[t + 6], tj[t + 7]
                     k0, k1, k2, k3 = tk[t], tk[t + 1], tk[t + 2], tk[t + 3]
+                    k4, k5, k6, k7 = tk[t + 4], tk[t + 5], tk[t + 6], tk[t + 7]
                     for x in range(W):  # unsigned indices: no wrap-around test, so loads are vectors
                         a = fma(l0[np.uint64(x + j0)], k0, row[x])
                         a = fma(l1[np.uint64(x + j1)], k1, a)
                         a = fma(l2[np.uint64(x + j2)], k2, a)
-                        row[x] = fma(l3[np.uint64(x + j3)], k3, a)
-                    t += 4
+                        a = fma(l3[np.uint64(x + j3)], k3, a)
+                        a = fma(l4[np.uint64(x + j4)], k4, a)
+                        a = fma(l5[np.uint64(x + j5)], k5, a)
+                        a = fma(l6[np.uint64(x + j6)], k6, a)
+                        row[x] = fma(l7[np.uint64(x + j7)], k7, a)
+                    t += 8
                 while t < T:
                     l0, j0, k0 = padded[c, y + ti[t]], tj[t], tk[t]
                     for x in range(W):
@@ -1291,26 +1300,37 @@ def _cubic_table(size_in: int, size_out: int) -> tuple[np.ndarray, np.ndarray]:
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _spread(field):
-    """The standard deviation (n - 1) of a field, at least 1e-6, accumulated in float64."""
+    """The standard deviation (n - 1) of a field, at least 1e-6, accumulated in float64 (`_columns_total`'s
+    order)."""
     H, W = field.shape
-    total = 0.0
+    columns = np.zeros(W)
     for y in range(H):
         for x in range(W):
-            total += field[y, x]
-    return _spread_about(field, total)
+            columns[x] += field[y, x]
+    return _spread_about(field, _columns_total(columns))
+
+
+@njit(nogil=True, cache=True, error_model="numpy")
+def _columns_total(columns):
+    """A float64 sum kept per column (each column's values added in row order, whole vectors of columns at a
+    time: no chain of dependent additions along a row), then over the columns in order."""
+    total = 0.0
+    for x in range(columns.shape[0]):
+        total += columns[x]
+    return total
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
 def _spread_about(field, total):
-    """_spread given the field's sum, accumulated in float64 in row-major order (by the loop that wrote it)."""
+    """_spread given the field's sum."""
     H, W = field.shape
     mean = np.float32(total / (H * W))
-    squares = 0.0
+    columns = np.zeros(W)
     for y in range(H):
         for x in range(W):
             d = np.float64(field[y, x] - mean)
-            squares += d * d
-    return _deviation(squares, H * W)
+            columns[x] += d * d
+    return _deviation(_columns_total(columns), H * W)
 
 
 @njit(nogil=True, cache=True, error_model="numpy")
@@ -1381,6 +1401,7 @@ def _frost_kernel(
     taps = np.empty((4, W), np.int32)
     tap_weights = np.empty((4, W), np.float32)
     normals = np.empty(salts.shape[0], np.float32)
+    sums = np.empty((4, W))  # float64 sums per column (`_columns_total`)
     a, b = ab[0], ab[1]
     size = H * W
     for s in range(start, stop):
@@ -1403,7 +1424,7 @@ def _frost_kernel(
             _fill_normal(normals[: gh * gw], bases[slot, s], salts[offsets[slot] : offsets[slot + 1]])
             sy, sx = np.float32(gh - 1), np.float32(gw - 1)
             height_f, width_f = np.float32(gh), np.float32(gw)
-            total = 0.0
+            sums[0] = 0.0
             for y in range(H):
                 for x in range(W):  # coordinates, taps and weights of a row first: a loop that vectorises
                     gx = xs[x] * cos + ys[y] * sin
@@ -1438,38 +1459,40 @@ def _frost_kernel(
                     v = v + normals[np.uint64(cy1 + cx0)] * tap_weights[2, x]
                     v = v + normals[np.uint64(cy1 + cx1)] * tap_weights[3, x]
                     row[x] = v
-                    total += v  # _spread's first pass, in its order
+                for x in range(W):  # _spread's first pass, in its order
+                    sums[0, x] += row[x]
             slot += 1
             _fill_normal(normals[:16], bases[slot, s], salts[offsets[slot] : offsets[slot + 1]])
             grid = normals[:16].copy().reshape(4, 4)
             _upsample(grid, smooth, rows, wrows, cols, wcols, part)
             slot += 1
             # in one loop: this field's second _spread pass, this density's first and the last density's second
-            mean = np.float32(total / size)
-            squares, smooth_total, last_squares = 0.0, 0.0, 0.0
-            last_smooth = smooths[(j + 1) % 2]  # at j = 0 a chain computed for nothing
+            mean = np.float32(_columns_total(sums[0]) / size)
+            sums[1:] = 0.0
+            last_smooth = smooths[(j + 1) % 2]  # at j = 0 sums computed for nothing
             last_smooth_mean = np.float32(last_smooth_total / size)
             for y in range(H):
                 for x in range(W):
                     d = np.float64(field[y, x] - mean)
-                    squares += d * d
-                    smooth_total += smooth[y, x]
+                    sums[1, x] += d * d
+                    sums[2, x] += smooth[y, x]
                     e = np.float64(last_smooth[y, x] - last_smooth_mean)
-                    last_squares += e * e
+                    sums[3, x] += e * e
             if j > 0:
                 last = (j + 1) % 2
-                last_smooth_spread = _deviation(last_squares, size)
+                last_smooth_spread = _deviation(_columns_total(sums[3]), size)
                 _add_streaks(texture, fields[last], smooths[last], last_spread, last_smooth_spread, last_weight)
-            last_spread, last_smooth_total, last_weight = _deviation(squares, size), smooth_total, weight
+            last_spread, last_weight = _deviation(_columns_total(sums[1]), size), weight
+            last_smooth_total = _columns_total(sums[2])
         if count > 0:
             last = (count - 1) % 2
             last_smooth_spread = _spread_about(smooths[last], last_smooth_total)
             _add_streaks(texture, fields[last], smooths[last], last_spread, last_smooth_spread, last_weight)
-        total = 0.0
+        sums[0] = 0.0
         for y in range(H):
             for x in range(W):
-                total += texture[y, x]
-        mean = np.float32(total / (H * W))
+                sums[0, x] += texture[y, x]
+        mean = np.float32(_columns_total(sums[0]) / (H * W))
         for y in range(H):
             for x in range(W):
                 texture[y, x] = texture[y, x] - mean
